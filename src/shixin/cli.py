@@ -1,0 +1,304 @@
+"""The `shixin` command (DESIGN §7). The only place that prints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from shixin.runtime.logging import configure_logging
+from shixin.runtime.settings import Settings, get_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _settings(**overrides: Any) -> Settings:
+    settings = get_settings()
+    return settings.model_copy(update=overrides) if overrides else settings
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+@click.group()
+@click.option("--log-level", default=None, help="debug, info, warning, error")
+@click.option("--log-format", type=click.Choice(["json", "console"]), default=None)
+def main(log_level: str | None, log_format: str | None) -> None:
+    """shixin: the dishonest judgment debtor list, from the courts to the departments and back."""
+    settings = get_settings()
+    configure_logging(log_level or settings.log_level, log_format or settings.log_format)
+
+
+# --- catalog ---------------------------------------------------------------------------------
+
+
+def catalog_json() -> dict[str, Any]:
+    from shixin.runtime.catalogs import get_catalog
+
+    catalog = get_catalog(get_settings().catalog)
+    return {
+        "version": catalog.version,
+        "measures": [
+            {
+                "id": m.id,
+                "item": m.item,
+                "category": m.category,
+                "title_zh": m.title_zh,
+                "title_en": m.title_en,
+                "departments": list(m.departments),
+                "subject_kinds": list(m.subject_kinds),
+                "related_roles": list(m.related_roles),
+                "mode": m.mode,
+                "execution": catalog.measure_execution(m),
+                "actions": list(m.actions),
+                "lift_days": m.lift_days,
+            }
+            for m in catalog.measures
+        ],
+        "departments": [
+            {"id": d.id, "name_zh": d.name_zh, "name_en": d.name_en, "execution": d.execution}
+            for d in catalog.departments
+        ],
+    }
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def catalog(as_json: bool) -> None:
+    """The sanction catalog: every measure, its departments and whom it binds."""
+    data = catalog_json()
+    if as_json:
+        _print_json(data)
+        return
+    table = Table(title=f"sanction catalog {data['version']}", show_lines=False)
+    for column in ("item", "id", "title", "departments", "binds", "mode", "actions"):
+        table.add_column(column)
+    for m in data["measures"]:
+        binds = "/".join(m["subject_kinds"])
+        if m["related_roles"]:
+            binds += " + " + ",".join(m["related_roles"])
+        table.add_row(
+            m["item"],
+            m["id"],
+            f"{m['title_zh']}\n{m['title_en']}",
+            ", ".join(m["departments"]),
+            binds,
+            f"{m['mode']} ({m['execution']})",
+            "\n".join(m["actions"]),
+        )
+    console.print(table)
+    console.print(
+        f"{len(data['measures'])} measures, {len(data['departments'])} departments, "
+        f"{len({m['category'] for m in data['measures']})} categories"
+    )
+
+
+# --- broker and workers ------------------------------------------------------------------------
+
+
+@main.command()
+def broker() -> None:
+    """Start the embedded broker alone and print its bootstrap address; Ctrl-C stops it."""
+    from shixin.runtime.broker import EmbeddedBroker
+
+    with EmbeddedBroker() as embedded:
+        click.echo(embedded.bootstrap, nl=True)
+        sys.stdout.flush()
+        _wait_for_signal()
+
+
+def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+
+    async def waiter() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+
+    asyncio.run(waiter())
+
+
+async def _serve(role: str, settings: Settings, on_started: Any = None) -> None:
+    from shixin.runtime.broker import broker_bootstrap
+    from shixin.runtime.catalogs import get_catalog
+    from shixin.streams.pipeline import hosted
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with broker_bootstrap(settings.kafka_bootstrap) as (bootstrap, _embedded):
+        async with hosted(role, settings, bootstrap, get_catalog(settings.catalog)) as roles:
+            if on_started is not None:
+                task = asyncio.create_task(on_started(bootstrap, roles, stop))
+            await stop.wait()
+            if on_started is not None:
+                task.cancel()
+                with contextlib_suppress():
+                    await task
+
+
+class contextlib_suppress:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return True
+
+
+@main.command()
+@click.option("--role", required=True, help="court, department:<id>, departments or all")
+def worker(role: str) -> None:
+    """Run one role against SHIXIN_KAFKA_BOOTSTRAP (or the embedded broker)."""
+    asyncio.run(_serve(role, _settings()))
+
+
+# --- publish, run, replay ----------------------------------------------------------------------
+
+
+def _read_events_or_exit(path: Path) -> list[Any]:
+    from shixin.streams.publish import parse_lines
+
+    with path.open(encoding="utf-8") as handle:
+        events, errors = parse_lines(handle)
+    if errors:
+        for error in errors:
+            err_console.print(f"{path}:{error}", markup=False, highlight=False)
+        err_console.print(f"{len(errors)} invalid line(s); nothing was published")
+        raise SystemExit(2)
+    return events
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def publish(file: Path, as_json: bool) -> None:
+    """Validate a JSON Lines file of events, then publish all of it (or nothing)."""
+    from shixin.runtime.admin import ensure_topics
+    from shixin.streams.publish import publish_events
+
+    events = _read_events_or_exit(file)
+    settings = _settings()
+    if not settings.kafka_bootstrap:
+        raise click.UsageError("set SHIXIN_KAFKA_BOOTSTRAP (e.g. from `shixin broker`)")
+
+    async def go() -> int:
+        assert settings.kafka_bootstrap
+        await ensure_topics(settings.kafka_bootstrap, settings)
+        return await publish_events(settings.kafka_bootstrap, settings, events)
+
+    count = asyncio.run(go())
+    if as_json:
+        _print_json({"published": count})
+    else:
+        click.echo(f"published {count} event(s)")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dump", "dump_dir", required=True, type=click.Path(path_type=Path))
+def run(file: Path, dump_dir: Path) -> None:
+    """Publish FILE through the full live pipeline on the embedded broker, dump, stop."""
+    from shixin.projections.dumps import write_dumps
+    from shixin.runtime.broker import EmbeddedBroker
+    from shixin.runtime.catalogs import get_catalog
+    from shixin.streams.pipeline import run_events
+
+    events = _read_events_or_exit(file)
+    settings = _settings(action_clock="event", kafka_bootstrap=None)
+    with EmbeddedBroker() as embedded:
+        views = asyncio.run(
+            run_events(embedded.bootstrap, settings, get_catalog(settings.catalog), events)
+        )
+    write_dumps(dump_dir, views)
+    click.echo(f"{len(events)} event(s) processed; dump written to {dump_dir}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dump", "dump_dir", required=True, type=click.Path(path_type=Path))
+def replay(file: Path, dump_dir: Path) -> None:
+    """Rebuild the projections offline with the pure core, from a JSON Lines file."""
+    from shixin.audit.replay import Replay
+    from shixin.projections.dumps import write_dumps
+    from shixin.runtime.catalogs import get_catalog
+
+    settings = _settings()
+    replayer = Replay(settings, get_catalog(settings.catalog))
+    with file.open(encoding="utf-8") as handle:
+        replayer.feed_lines(handle)
+    write_dumps(dump_dir, replayer.views())
+    click.echo(f"{replayer.events} event(s) replayed; dump written to {dump_dir}")
+
+
+# --- generate ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--debtors", type=int, default=100, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def generate(debtors: int, seed: int, out: Path | None) -> None:
+    """A realistic synthetic court event history, as JSON Lines (stdout or --out)."""
+    from shixin.synthetic import generate_history
+
+    handle = out.open("w", encoding="utf-8") if out else sys.stdout
+    try:
+        for event in generate_history(debtors, seed):
+            handle.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
+    finally:
+        if out:
+            handle.close()
+
+
+# --- query -------------------------------------------------------------------------------------
+
+
+@main.group()
+def query() -> None:
+    """Read models, from the tables' changelogs on the broker."""
+
+
+@query.command("subject")
+@click.argument("subject_id")
+@click.option("--json", "as_json", is_flag=True)
+def query_subject(subject_id: str, as_json: bool) -> None:
+    """A subject: the listed entries naming it, and every department's sanctions."""
+    from shixin.projections.queries import subject_view
+
+    settings = _settings()
+    if not settings.kafka_bootstrap:
+        raise click.UsageError("set SHIXIN_KAFKA_BOOTSTRAP to the cluster to query")
+    view = asyncio.run(subject_view(settings.kafka_bootstrap, settings, subject_id))
+    if as_json:
+        _print_json(view)
+        return
+    if view["subject"] is None:
+        click.echo(f"{subject_id}: not known")
+        raise SystemExit(1)
+    subject = view["subject"]
+    click.echo(
+        f"{subject_id} ({subject['kind']}): "
+        + ("sanctionable" if subject["sanctionable"] else "not sanctionable")
+    )
+    for entry in subject["entries"]:
+        click.echo(
+            f"  entry {entry['entry_id']} {entry['case_no']} {entry['court_name']}: "
+            f"{'listed' if entry['listed'] else 'not listed'} as {', '.join(entry['roles'])}"
+        )
+    for dept, row in sorted(view["sanctions"].items()):
+        click.echo(f"  {dept}: {row['state']} {', '.join(row['measures'])}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

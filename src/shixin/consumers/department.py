@@ -1,0 +1,102 @@
+"""One department's consumer agent: subject.status in, its sanctions table and feedback out.
+
+Each department is its own Faust app (its own consumer group), driven by the catalog: the same
+code serves every department. It also reads sanction.events for a person's confirmations of its
+manual tasks; both topics are keyed by subject id, so they are co-partitioned with the table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+
+from shixin.domain.catalog import Catalog, Department
+from shixin.domain.events import SANCTION_EVENT_TYPES
+from shixin.domain.reasons import describe_validation_error
+from shixin.domain.subjects import SubjectStatus
+from shixin.projections.steps import confirmation_step, department_step
+from shixin.runtime.logging import get_logger
+from shixin.runtime.settings import Settings
+from shixin.schemas.errors import DecodeError
+from shixin.schemas.model_codec import decode_event, encode_model
+from shixin.streams.app import make_app, mark_processed
+from shixin.streams.dead_letters import DeadLetterSink
+from shixin.streams.subject_status import decode_status
+from shixin.streams.topics import raw_topic
+
+log = get_logger(__name__)
+
+
+def table_name(department_id: str) -> str:
+    return f"sanctions-{department_id}"
+
+
+class DepartmentRole:
+    def __init__(
+        self,
+        settings: Settings,
+        bootstrap: str,
+        catalog: Catalog,
+        department: Department,
+        **app_options: Any,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.department = department
+        self.app = app = make_app(f"department-{department.id}", settings, bootstrap, **app_options)
+        self.sanctions = app.Table(table_name(department.id), partitions=settings.partitions)
+        self.status = raw_topic(app, settings.topic_subject_status, settings)
+        self.feedback = raw_topic(app, settings.topic_sanction_events, settings)
+        self.dead_letters = DeadLetterSink(app, settings)
+        app.agent(self.status, name="status")(self._on_status)
+        app.agent(self.feedback, name="confirmations")(self._on_feedback)
+
+    def action_time(self, status: SubjectStatus) -> datetime:
+        if self.settings.action_clock == "event":
+            return status.occurred_at
+        return datetime.now(UTC)
+
+    async def _on_status(self, stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                status = decode_status(message.value)
+            except DecodeError as exc:
+                await self.dead_letters.send(message, exc.reason)
+            except ValidationError as exc:
+                await self.dead_letters.send(message, describe_validation_error(exc))
+            else:
+                feedback = department_step(
+                    self.sanctions,
+                    status,
+                    self.catalog,
+                    self.department,
+                    self.action_time(status),
+                )
+                for item in feedback:
+                    log.info(
+                        "sanction." + item.type,
+                        department=item.department,
+                        subject_id=item.subject_id,
+                        measures=list(item.measures),
+                    )
+                    await self.feedback.send(key=item.subject_id, value=encode_model(item))
+            mark_processed(self.app, message)
+
+    async def _on_feedback(self, stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                item = decode_event(message.value)
+            except (DecodeError, ValidationError):
+                item = None  # not ours to judge: the topic's writers are other departments too
+            if (
+                isinstance(item, SANCTION_EVENT_TYPES)
+                and item.department == self.department.id
+                and item.origin == "person"
+            ):
+                confirmation_step(self.sanctions, item)  # type: ignore[arg-type]
+            mark_processed(self.app, message)

@@ -1,0 +1,113 @@
+"""The projections' canonical JSON (DESIGN §7): what `run --dump` and `replay --dump` write.
+
+UTF-8, keys sorted, 2-space indent, times in RFC 3339 with +08:00, dates as YYYY-MM-DD. Both
+commands build the same plain structures here from their stores, so byte-identical files follow
+from identical state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from shixin.domain.entries import Entry
+from shixin.domain.sanctions import DepartmentSanction
+from shixin.domain.subjects import SubjectState
+
+CST = timezone(timedelta(hours=8))
+DUMP_FILES = (
+    "entries.json",
+    "subjects.json",
+    "sanctions.json",
+    "obligations.json",
+    "findings.json",
+    "dead_letters.json",
+)
+
+
+def cst(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(CST).isoformat()
+
+
+def entries_view(entries: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for entry_id, raw in entries.items():
+        entry = Entry.model_validate(raw)
+        out[entry_id] = {
+            "state": entry.state,
+            "subject_id": entry.subject.id if entry.subject else None,
+            "subject_kind": entry.subject.kind if entry.subject else None,
+            "case_no": entry.case_no,
+            "court": entry.court.code,
+            "public": entry.public,
+            "related_ids": sorted({p.id for p in entry.related_persons if p.id}),
+            "version": entry.version,
+            "warned_at": cst(entry.warned_at),
+            "listed_at": cst(entry.listed_at),
+            "left_at": cst(entry.left_at),
+            "exit_ground": entry.exit_ground,
+        }
+    return out
+
+
+def subjects_view(subjects: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for subject_id, raw in subjects.items():
+        state = SubjectState.model_validate(raw)
+        out[subject_id] = {
+            "kind": state.kind,
+            "active_entry_ids": state.active_entry_ids,
+            "sanctionable": state.sanctionable,
+        }
+    return out
+
+
+def sanctions_view(by_department: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for department, table in by_department.items():
+        rows = {}
+        for subject_id, raw in table.items():
+            sanction = DepartmentSanction.model_validate(raw)
+            rows[subject_id] = {
+                "state": sanction.state,
+                "measures": list(sanction.measures),
+                "enforced": list(sanction.enforced),
+                "entry_ids": list(sanction.entry_ids),
+            }
+        out[department] = rows
+    return out
+
+
+def dead_letters_view(letters: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "event_id": letter.get("event_id"),
+            "reason": letter["reason"],
+            "topic": letter["topic"],
+            "partition": letter["partition"],
+            "offset": letter["offset"],
+        }
+        for letter in letters
+    ]
+    return sorted(rows, key=lambda r: (r["topic"], r["partition"], r["offset"], r["reason"]))
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+
+
+def write_dumps(directory: Path, views: Mapping[str, Any]) -> None:
+    """Write each view atomically (temp file + rename): no half-written dump is ever left."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in DUMP_FILES:
+        view = name.removesuffix(".json")
+        value = views.get(view, [] if view in ("findings", "dead_letters") else {})
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(canonical_json(value))
+        os.replace(tmp, directory / name)

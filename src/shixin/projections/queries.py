@@ -1,0 +1,68 @@
+"""Read models from the broker: the latest value of a key in a table's changelog.
+
+A changelog holds every state a table key went through; its last record is the table's value.
+Only the key's partition is read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shixin.audit.replay import partition_for
+from shixin.consumers.department import table_name
+from shixin.domain.sanctions import DepartmentSanction
+from shixin.domain.subjects import SubjectState
+from shixin.runtime.catalogs import get_catalog
+from shixin.runtime.reader import read_topic
+from shixin.runtime.settings import Settings
+from shixin.streams.topics import key_bytes
+
+
+def changelog_topic(settings: Settings, role_id: str, table: str) -> str:
+    return f"{settings.app_prefix}-{role_id}-{table}-changelog"
+
+
+async def latest_value(bootstrap: str, topic: str, key: str, partitions: int) -> Any | None:
+    wanted = key_bytes(key)
+    value: Any | None = None
+    async for record in read_topic(bootstrap, topic, [partition_for(key, partitions)]):
+        if record.key == wanted:
+            value = json.loads(record.value) if record.value is not None else None
+    return value
+
+
+async def subject_view(bootstrap: str, settings: Settings, subject_id: str) -> dict[str, Any]:
+    raw = await latest_value(
+        bootstrap, changelog_topic(settings, "court", "subjects"), subject_id, settings.partitions
+    )
+    subject = None
+    if raw is not None:
+        state = SubjectState.model_validate(raw)
+        subject = {
+            "subject_id": state.subject_id,
+            "kind": state.kind,
+            "sanctionable": state.sanctionable,
+            "active_entry_ids": state.active_entry_ids,
+            "entries": [
+                entry.model_dump(mode="json")
+                for entry in sorted(state.entries.values(), key=lambda e: e.entry_id)
+                if entry.roles
+            ],
+        }
+    sanctions: dict[str, Any] = {}
+    for department in get_catalog(settings.catalog).departments:
+        row = await latest_value(
+            bootstrap,
+            changelog_topic(settings, f"department-{department.id}", table_name(department.id)),
+            subject_id,
+            settings.partitions,
+        )
+        if row is not None:
+            sanction = DepartmentSanction.model_validate(row)
+            sanctions[department.id] = {
+                "state": sanction.state,
+                "measures": list(sanction.measures),
+                "entry_ids": list(sanction.entry_ids),
+            }
+    return {"subject": subject, "sanctions": sanctions}

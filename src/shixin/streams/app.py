@@ -1,0 +1,40 @@
+"""The Faust app factory: one app per role, so each role is its own consumer group."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from typing import Any
+
+import faust
+
+from shixin.runtime.offsets import install_faust_end_offset_correction
+from shixin.runtime.settings import Settings
+
+# (app id, topic, partition) -> next offset to process; read by `run` to know when all is idle
+PROGRESS: dict[tuple[str, str, int], int] = defaultdict(int)
+
+
+def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any) -> faust.App:
+    install_faust_end_offset_correction()
+    app_id = f"{settings.app_prefix}-{role_id}"
+    options: dict[str, Any] = {
+        "broker": f"kafka://{bootstrap}",
+        "store": settings.store,
+        "datadir": settings.data_dir or tempfile.mkdtemp(prefix=f"{app_id}-"),
+        "web_enabled": False,
+        "topic_partitions": settings.partitions,
+        "topic_replication_factor": settings.replication_factor,
+        "broker_session_timeout": settings.session_timeout,
+        "broker_heartbeat_interval": settings.heartbeat_interval,
+        "broker_rebalance_timeout": settings.rebalance_timeout,
+        "producer_linger": settings.producer_linger,
+        "processing_guarantee": settings.processing_guarantee,
+        "consumer_auto_offset_reset": "earliest",
+    }
+    options.update(overrides)
+    return faust.App(app_id, **options)
+
+
+def mark_processed(app: faust.App, message: Any) -> None:
+    PROGRESS[(app.conf.id, message.topic, message.partition)] = message.offset + 1

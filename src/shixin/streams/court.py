@@ -1,0 +1,91 @@
+"""The `court` role: intake (decode, validate, dedupe, entry fold) and the subject fold.
+
+court.events (key: entry id) -> intake -> entry facets repartitioned by subject id -> subject fold
+-> subject.status (key: subject id). The agents are thin: the work is in
+`shixin.projections.steps`, which the offline replay calls too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+
+from shixin.domain.entries import LifecycleError
+from shixin.domain.events import COURT_EVENT_TYPES, CourtEvent
+from shixin.domain.reasons import describe_validation_error
+from shixin.domain.subjects import EntryFacet
+from shixin.projections.steps import intake_step, subject_step
+from shixin.runtime.settings import Settings
+from shixin.schemas.errors import DecodeError
+from shixin.schemas.model_codec import decode_event
+from shixin.streams.app import make_app, mark_processed
+from shixin.streams.dead_letters import DeadLetterSink
+from shixin.streams.subject_status import encode_status
+from shixin.streams.topics import facets_topic_name, key_bytes, raw_topic
+
+
+def decode_court_event(value: bytes) -> CourtEvent:
+    """Bytes from court.events to a validated court event (DecodeError / ValidationError)."""
+    event = decode_event(value)
+    if not isinstance(event, COURT_EVENT_TYPES):
+        raise DecodeError(f"{event.type} is not a court event")
+    return event  # type: ignore[return-value]
+
+
+def position_of(message: Any) -> str:
+    return f"{message.topic}/{message.partition}@{message.offset}"
+
+
+class CourtRole:
+    def __init__(self, settings: Settings, bootstrap: str, **app_options: Any) -> None:
+        self.settings = settings
+        self.app = app = make_app("court", settings, bootstrap, **app_options)
+        self.entries = app.Table("entries", partitions=settings.partitions)
+        self.subjects = app.Table("subjects", partitions=settings.partitions)
+        self.court_events = raw_topic(app, settings.topic_court_events, settings, raw_keys=True)
+        self.facets = raw_topic(app, facets_topic_name(settings), settings, internal=True)
+        self.status = raw_topic(app, settings.topic_subject_status, settings)
+        self.dead_letters = DeadLetterSink(app, settings)
+        app.agent(self.court_events, name="intake")(self._intake)
+        app.agent(self.facets, name="subject_fold")(self._subject_fold)
+
+    async def _intake(self, stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            message = event.message
+            await self.handle_court_message(message)
+            mark_processed(self.app, message)
+
+    async def handle_court_message(self, message: Any) -> None:
+        value = message.value
+        event_id: str | None = None
+        try:
+            if not isinstance(value, bytes):
+                raise DecodeError("empty message (no value)")
+            court_event = decode_court_event(value)
+            event_id = str(court_event.event_id)
+            facets = intake_step(self.entries, court_event, position_of(message))
+        except DecodeError as exc:
+            await self.dead_letters.send(message, exc.reason)
+            return
+        except ValidationError as exc:
+            await self.dead_letters.send(message, describe_validation_error(exc))
+            return
+        except LifecycleError as exc:
+            await self.dead_letters.send(message, str(exc), event_id)
+            return
+        for facet in facets:
+            await self.facets.send(key=facet.subject_id, value=facet.model_dump_json().encode())
+
+    async def _subject_fold(self, stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            message = event.message
+            facet = EntryFacet.model_validate_json(message.value)
+            status = subject_step(self.subjects, facet)
+            if status is not None:
+                await self.status.send(key=status.subject_id, value=encode_status(status))
+            mark_processed(self.app, message)
+
+
+__all__ = ["CourtRole", "decode_court_event", "key_bytes", "position_of"]

@@ -1,0 +1,47 @@
+"""Dead letters: anything that fails to decode, validate or fit the lifecycle, with its reason.
+
+The original bytes travel with the reason and the source position, so nothing is lost: an
+operator can fix and re-publish it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from shixin.runtime.logging import get_logger
+from shixin.runtime.settings import Settings
+from shixin.schemas.dead_letter import DeadLetter
+from shixin.schemas.model_codec import encode_model
+from shixin.streams.topics import raw_topic
+
+log = get_logger(__name__)
+
+
+class DeadLetterSink:
+    def __init__(self, app: faust.App, settings: Settings) -> None:
+        self.topic = raw_topic(app, settings.topic_dead_letters, settings, raw_keys=True)
+
+    async def send(self, message: Any, reason: str, event_id: str | None = None) -> None:
+        letter = DeadLetter(
+            event_id=event_id,
+            reason=reason,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            original=message.value if isinstance(message.value, bytes) else b"",
+            at=datetime.now(UTC).isoformat(),
+        )
+        log.warning(
+            "dead_letter",
+            reason=reason,
+            event_id=event_id,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+        )
+        await self.topic.send(
+            key=event_id.encode() if event_id else None, value=encode_model(letter)
+        )

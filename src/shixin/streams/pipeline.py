@@ -1,0 +1,68 @@
+"""The whole live pipeline hosted in one process: what `shixin run` and `shixin demo` drive."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from shixin.domain.catalog import Catalog
+from shixin.domain.events import AnyEvent
+from shixin.projections import dumps
+from shixin.runtime.admin import ensure_topics
+from shixin.runtime.reader import read_topic
+from shixin.runtime.settings import Settings
+from shixin.schemas.dead_letter import DeadLetter
+from shixin.schemas.errors import DecodeError
+from shixin.schemas.model_codec import decode_model
+from shixin.streams.idle import wait_idle
+from shixin.streams.publish import publish_events
+from shixin.streams.roles import Roles, build_roles, start_roles, stop_roles
+
+
+@contextlib.asynccontextmanager
+async def hosted(
+    role: str, settings: Settings, bootstrap: str, catalog: Catalog, **app_options: Any
+) -> AsyncIterator[Roles]:
+    """Start the apps of `role` against `bootstrap`; stop them on the way out, whatever happens."""
+    await ensure_topics(bootstrap, settings)
+    roles = build_roles(role, settings, bootstrap, catalog, **app_options)
+    try:
+        await start_roles(roles)
+        yield roles
+    finally:
+        await stop_roles(roles)
+
+
+async def read_dead_letters(bootstrap: str, settings: Settings) -> list[dict[str, Any]]:
+    letters = []
+    async for record in read_topic(bootstrap, settings.topic_dead_letters):
+        try:
+            letter = decode_model(record.value, DeadLetter)
+        except (DecodeError, ValueError):
+            continue
+        letters.append(letter.model_dump())
+    return letters
+
+
+async def live_views(bootstrap: str, roles: Roles, settings: Settings) -> dict[str, Any]:
+    """The projections of a pipeline hosted here, as the dump files show them."""
+    assert roles.court is not None
+    return {
+        "entries": dumps.entries_view(dict(roles.court.entries.items())),
+        "subjects": dumps.subjects_view(dict(roles.court.subjects.items())),
+        "sanctions": dumps.sanctions_view(
+            {dept_id: dict(role.sanctions.items()) for dept_id, role in roles.departments.items()}
+        ),
+        "dead_letters": dumps.dead_letters_view(await read_dead_letters(bootstrap, settings)),
+    }
+
+
+async def run_events(
+    bootstrap: str, settings: Settings, catalog: Catalog, events: list[AnyEvent]
+) -> dict[str, Any]:
+    """Publish `events` through every role, wait until all is idle, return the projections."""
+    async with hosted("all", settings, bootstrap, catalog) as roles:
+        await publish_events(bootstrap, settings, events)
+        await wait_idle(bootstrap, roles, settings)
+        return await live_views(bootstrap, roles, settings)

@@ -1,0 +1,86 @@
+"""Roles (DESIGN §2): build the Faust apps a role needs, start and stop them together.
+
+`court`, `department:<id>`, `departments` (every catalog department, one app each, in one
+process), `all` (everything; what the demo and `shixin run` host).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from shixin.consumers.department import DepartmentRole
+from shixin.domain.catalog import Catalog
+from shixin.runtime.logging import get_logger, quiet_libraries
+from shixin.runtime.settings import Settings
+from shixin.streams.court import CourtRole
+from shixin.streams.topics import facets_topic_name
+
+log = get_logger(__name__)
+
+
+class UnknownRole(ValueError):
+    pass
+
+
+@dataclass
+class Roles:
+    court: CourtRole | None = None
+    departments: dict[str, DepartmentRole] = field(default_factory=dict)
+
+    @property
+    def apps(self) -> list[faust.App]:
+        apps = [self.court.app] if self.court else []
+        return apps + [d.app for d in self.departments.values()]
+
+    def consumed_topics(self, settings: Settings) -> dict[str, list[str]]:
+        """app id -> the topics its agents read (what `run` waits on)."""
+        out: dict[str, list[str]] = {}
+        if self.court:
+            out[self.court.app.conf.id] = [settings.topic_court_events, facets_topic_name(settings)]
+        for dept in self.departments.values():
+            out[dept.app.conf.id] = [settings.topic_subject_status, settings.topic_sanction_events]
+        return out
+
+
+def build_roles(
+    role: str, settings: Settings, bootstrap: str, catalog: Catalog, **app_options: Any
+) -> Roles:
+    """`role` may also list several roles, comma-separated (``court,department:rail``)."""
+    roles = Roles()
+    wanted: list[str] = []
+    for part in (p.strip() for p in role.split(",")):
+        if part in ("court", "all"):
+            roles.court = CourtRole(settings, bootstrap, **app_options)
+        if part in ("departments", "all"):
+            wanted += [d.id for d in catalog.departments]
+        elif part.startswith("department:"):
+            wanted.append(part.split(":", 1)[1])
+        elif part != "court":
+            raise UnknownRole(f"unknown role {part!r}: court, department:<id>, departments or all")
+    for dept_id in dict.fromkeys(wanted):
+        department = catalog.department_by_id.get(dept_id)
+        if department is None:
+            raise UnknownRole(f"unknown department {dept_id!r}; `shixin catalog` lists them")
+        roles.departments[dept_id] = DepartmentRole(
+            settings, bootstrap, catalog, department, **app_options
+        )
+    return roles
+
+
+async def start_roles(roles: Roles) -> None:
+    await asyncio.gather(*(app.start() for app in roles.apps))
+    quiet_libraries()  # Faust turns the root logger up while starting
+    log.info("roles.started", apps=[app.conf.id for app in roles.apps])
+
+
+async def stop_roles(roles: Roles) -> None:
+    for app in reversed(roles.apps):
+        try:
+            await asyncio.wait_for(app.stop(), timeout=15)
+        except (TimeoutError, Exception) as exc:
+            log.warning("roles.stop_failed", app=app.conf.id, error=repr(exc))
+    log.info("roles.stopped")

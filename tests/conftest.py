@@ -1,0 +1,82 @@
+"""Shared fixtures. One broker per test session, in this order (DESIGN §6):
+SHIXIN_KAFKA_BOOTSTRAP if set; a testcontainers Kafka if a Docker engine answers; else the
+embedded broker. Every pipeline gets its own topic and app-id prefix, so tests share the broker
+without sharing state."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from shixin.runtime.catalogs import get_catalog
+from shixin.runtime.logging import configure_logging
+from shixin.runtime.settings import Settings
+
+configure_logging("warning", "console")
+_prefixes = itertools.count(1)
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def bootstrap() -> Iterator[str]:
+    configured = os.environ.get("SHIXIN_KAFKA_BOOTSTRAP")
+    if configured:
+        yield configured
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer().with_kraft() as kafka:
+            yield kafka.get_bootstrap_server()
+        return
+    from shixin.runtime.broker import EmbeddedBroker
+
+    with EmbeddedBroker() as broker:
+        yield broker.bootstrap
+
+
+def isolated_settings(**overrides: object) -> Settings:
+    """Settings with topics and app ids of their own."""
+    n = next(_prefixes)
+    prefix = f"t{os.getpid()}x{n}"
+    values: dict[str, object] = {
+        "app_prefix": prefix,
+        "topic_court_events": f"{prefix}.court.events",
+        "topic_subject_status": f"{prefix}.subject.status",
+        "topic_sanction_events": f"{prefix}.sanction.events",
+        "topic_sla_events": f"{prefix}.sla.events",
+        "topic_dead_letters": f"{prefix}.dead-letters",
+        "partitions": 4,
+        "action_clock": "event",
+        "session_timeout": 3.0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def catalog():  # type: ignore[no-untyped-def]
+    return get_catalog()
+
+
+@pytest.fixture(scope="module")
+async def pipeline(bootstrap: str, catalog) -> AsyncIterator[tuple[Settings, object]]:  # type: ignore[no-untyped-def]
+    """The court role and a few departments (automatic and manual), started on the broker."""
+    from shixin.streams.pipeline import hosted
+
+    settings = isolated_settings()
+    role = "court,department:aviation,department:rail,department:education,department:immigration"
+    async with hosted(role, settings, bootstrap, catalog) as roles:
+        yield settings, roles

@@ -1,0 +1,61 @@
+"""What the integration tests do to a live pipeline: feed it, wait for it, look inside."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from shixin.domain.events import ANY_EVENT_ADAPTER, SANCTION_EVENT_ADAPTER
+from shixin.runtime.reader import read_topic
+from shixin.runtime.settings import Settings
+from shixin.schemas.model_codec import decode_event
+from shixin.streams.idle import wait_idle
+from shixin.streams.pipeline import read_dead_letters
+from shixin.streams.publish import publish_events
+from shixin.streams.roles import Roles
+
+
+async def feed(
+    bootstrap: str, settings: Settings, roles: Roles, events: list[dict[str, Any]]
+) -> None:
+    await publish_events(
+        bootstrap, settings, [ANY_EVENT_ADAPTER.validate_python(e) for e in events]
+    )
+    await wait_idle(bootstrap, roles, settings, timeout=60)
+
+
+async def feed_raw(
+    bootstrap: str, settings: Settings, roles: Roles, values: list[bytes], key: bytes = b'"raw"'
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(settings.topic_court_events, key=key, value=value)
+    finally:
+        await producer.stop()
+    await wait_idle(bootstrap, roles, settings, timeout=60)
+
+
+def sanction(roles: Roles, department: str, subject_id: str) -> dict[str, Any] | None:
+    return roles.departments[department].sanctions.get(subject_id)
+
+
+def entry(roles: Roles, entry_id: str) -> dict[str, Any] | None:
+    assert roles.court is not None
+    return roles.court.entries.get(entry_id)
+
+
+async def feedback(bootstrap: str, settings: Settings, subject_id: str) -> list[Any]:
+    """Every department feedback event about one subject, in order."""
+    out = []
+    async for record in read_topic(bootstrap, settings.topic_sanction_events):
+        event = decode_event(record.value)
+        if getattr(event, "subject_id", None) == subject_id:
+            out.append(SANCTION_EVENT_ADAPTER.validate_python(event.model_dump()))
+    return out
+
+
+async def dead_letters(bootstrap: str, settings: Settings) -> list[dict[str, Any]]:
+    return await read_dead_letters(bootstrap, settings)
