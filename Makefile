@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/shixin --log-level warning demo
+	$(BIN)/shixin --log-level error demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src/shixin/domain src/shixin/schemas
+	$(BIN)/mypy src/shixin
 
 check: lint typecheck test
 

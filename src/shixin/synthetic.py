@@ -5,12 +5,14 @@ by ``occurred_at``, the same for the same seed, and streamed: it never holds the
 
 How it stays streamed and sorted: debtor ``i`` gets an earliest moment ``e_i`` that grows with
 ``i`` (the listings spread over three years from ``start``), and every event of that debtor
-happens at or after ``e_i``. Each list entry is planned in full when its debtor is drawn (its
-lifecycle: warned -> listed -> corrected* -> shielded | revoked), and waits in a heap keyed by
-the time of its next event. Before drawing debtor ``i`` every pending event earlier than ``e_i``
-is emitted: no later debtor can produce anything earlier. The heap holds only the entries that
-still have a future event, each as a compact plan, so memory follows the number of entries open
-at one moment, not the number of debtors.
+happens at or after ``e_i``. A debtor's first list entry is planned in full when the debtor is
+drawn (its lifecycle: warned -> listed -> corrected* -> shielded | revoked); a second or third
+entry is planned when its own time comes. Plans wait in a heap keyed by the time of their next
+event. Before drawing debtor ``i`` every pending event earlier than ``e_i`` is emitted: no later
+debtor can produce anything earlier, and a plan only ever adds events later than the one just
+taken. The heap holds only entries that still have a future event, each packed into a few
+hundred bytes, so memory follows the number of entries open at one moment (about 100 MB at a
+million debtors), not the length of the history.
 
 Identifiers are valid and unique without remembering them: every person's ID number is decoded
 from a per-area counter passed through a keyed permutation (a small Feistel network), so two
@@ -40,7 +42,11 @@ __all__ = ["COURTS", "DEFAULT_START", "SyntheticCourt", "generate_history"]
 
 CST = timezone(timedelta(hours=8))
 DEFAULT_START = datetime(2021, 1, 4, 9, 0, tzinfo=CST)
-LISTING_SPAN_DAYS = 3 * 365 + 1  # the debtors' first listings spread over this many days
+# The debtors' first listings spread over three years, or longer when there are more than
+# MAX_DEBTORS_PER_DAY a day: that cap bounds the number of entries open at one moment, and so
+# the generator's memory, whatever the number of debtors.
+LISTING_SPAN_DAYS = 3 * 365 + 1
+MAX_DEBTORS_PER_DAY = 1000
 _DAY = 86_400
 
 
@@ -185,14 +191,35 @@ class _Subject:
 
 
 @dataclass(slots=True)
-class _Entry:
-    """One list entry's plan: the remaining steps (time, type, payload) in order."""
+class _ListingPlan:
+    """What a listing needs decided at planning time; the rest is drawn when it is emitted."""
 
-    entry_id: str
-    case_no: str
-    court: SyntheticCourt
-    steps: list[tuple[int, str, Any]]
-    pos: int = 0
+    court_index: int
+    subject: _Subject
+    grounds: tuple[int, ...]
+    filed_on: int  # ordinal
+    mistake: str | None  # "name" or "id": the listing carries a mistake a correction fixes
+    amount: float
+    paid: float
+    debt: int
+
+
+# Event types, numbered for the packed plan below.
+_TYPES = (
+    "RiskWarningIssued", "DebtorListed", "ListingCorrected", "ObligationPerformed",
+    "CorrectionRequested", "CorrectionRejected", "ListingShielded", "ListingRevoked",
+)  # fmt: skip
+_WARNED, _LISTED, _CORRECTED, _PERFORMED, _REQUESTED, _REJECTED, _SHIELDED, _REVOKED = range(8)
+_REVOCATION_GROUNDS = (*_EXIT_GROUNDS, "term_expired", "wrongly_listed", "correction_upheld")
+_GROUND_INDEX = {ground: i for i, ground in enumerate(_REVOCATION_GROUNDS)}
+
+# A pending entry waits in the heap as (time, tiebreak, case key, step, later steps). A step is
+# one int, (time << 8) | (type << 4) | argument index (a ground, a grounds text, a reason), or,
+# when it carries a payload (a listing, a correction), a tuple (time, type, payload). The case
+# key packs the court, the year, the case type and the sequence. A debtor's second or third
+# entry waits as (time, tiebreak, -1, subject, (court index, entries left)) and is planned only
+# when its time comes. So an open entry costs a few hundred bytes.
+_Pending = tuple[int, int, int, Any, Any]
 
 
 def generate_history(
@@ -210,11 +237,16 @@ def generate_history(
     begin = begin.replace(tzinfo=CST) if begin.tzinfo is None else begin.astimezone(CST)
     if not 1992 <= begin.year <= 2090:
         raise ValueError(f"start must fall in 1992-2090 (case number years), got {begin.year}")
-    return _Generator(debtors, seed, begin).events()
+    span_days = max(LISTING_SPAN_DAYS, -(-debtors // MAX_DEBTORS_PER_DAY))
+    if begin.year + span_days // 365 + 4 > 2100:
+        raise ValueError(
+            f"{debtors} debtors from {begin.year} would run past 2100, the last case number year"
+        )
+    return _Generator(debtors, seed, begin, span_days).events()
 
 
 class _Generator:
-    def __init__(self, debtors: int, seed: int, start: datetime) -> None:
+    def __init__(self, debtors: int, seed: int, start: datetime, span_days: int) -> None:
         self.rng = random.Random(seed)
         self.debtors = debtors
         self.start = start
@@ -222,7 +254,7 @@ class _Generator:
         self.day0 = start.date()
         self.midnight0 = int(datetime.combine(self.day0, datetime.min.time(), CST).timestamp())
         self.weekday0 = self.day0.weekday()
-        self.span = LISTING_SPAN_DAYS * _DAY
+        self.span = span_days * _DAY
         # Birth dates: nobody is a minor at listing (every listing is after start).
         latest_birth_year = min(2000, start.year - 19)
         self.birth_first = date(latest_birth_year - 50, 1, 1)
@@ -233,7 +265,7 @@ class _Generator:
         self.person_counters: dict[str, int] = {}
         self.org_perm = _Permutation(10**8, self.rng)
         self.org_counter = 0
-        self.case_counters: dict[tuple[str, int, str], int] = {}
+        self.case_counters: dict[tuple[int, int, int], int] = {}
         self.tie = 0
 
     # --- time -------------------------------------------------------------------------------
@@ -377,51 +409,47 @@ class _Generator:
 
     # --- one entry's plan -------------------------------------------------------------------
 
-    def _case(self, court: SyntheticCourt, year: int) -> tuple[str, str]:
+    def _case(self, court_index: int, year: int) -> int:
+        """A fresh case of ``court``: its packed key (court, type, year, sequence)."""
         rng = self.rng
-        resumed = rng.random() < 0.15
-        type_code = "执恢" if resumed else "执"
-        key = (court.key, year, type_code)
-        sequence = self.case_counters.get(key, rng.randint(1, 150)) + rng.randint(1, 12)
-        self.case_counters[key] = sequence
-        case_no = f"({year}){court.code}{type_code}{sequence}号"
+        resumed = int(rng.random() < 0.15)
+        counter = (court_index, year, resumed)
+        sequence = self.case_counters.get(counter, rng.randint(1, 150)) + rng.randint(1, 12)
+        self.case_counters[counter] = sequence
+        return court_index | resumed << 5 | year << 6 | sequence << 18
+
+    @staticmethod
+    def _case_texts(key: int) -> tuple[SyntheticCourt, str, str]:
+        """The court, the case number and the entry id of a packed case key."""
+        court = COURTS[key & 31]
+        resumed, year, sequence = key >> 5 & 1, key >> 6 & 0xFFF, key >> 18
+        case_no = f"({year}){court.code}{'执恢' if resumed else '执'}{sequence}号"
         entry_id = f"{court.key}-{year}-{'ZH' if resumed else 'ZX'}{sequence:05d}-01"
-        return case_no, entry_id
+        return court, case_no, entry_id
 
-    def _money(self) -> tuple[float, str]:
-        amount = round(min(5e7, max(3000.0, self.rng.lognormvariate(11.5, 1.3))), -2)
-        return amount, f"{amount:,.2f}元"
+    @staticmethod
+    def _term_ends_on(grounds: tuple[int, ...], listed_on: date) -> date | None:
+        """No fixed term for ground (1) alone; otherwise two years (SPC 2017 Art. 2)."""
+        if grounds == (1,):
+            return None
+        try:
+            return listed_on.replace(year=listed_on.year + 2)
+        except ValueError:  # 29 February
+            return listed_on.replace(year=listed_on.year + 2, day=28)
 
-    def _listing(
-        self,
-        court: SyntheticCourt,
-        subject: _Subject,
-        listed_at: int,
-        filed_on: date,
-        mistake: str | None,
-    ) -> tuple[dict[str, Any], str]:
-        """The DebtorListed payload, and a corrected unperformed part for a later correction."""
+    def _listing(self, listed_at: int, plan: _ListingPlan) -> dict[str, Any]:
+        """The DebtorListed payload, drawn when it is emitted (a plan waits small)."""
         rng = self.rng
-        grounds = rng.choices(_GROUNDS, cum_weights=_GROUNDS_CUM)[0]
-        listed_on = self._date(listed_at)
-        term_ends_on = None
-        if grounds != (1,):
-            try:
-                term_ends_on = listed_on.replace(year=listed_on.year + 2)
-            except ValueError:  # 29 February
-                term_ends_on = listed_on.replace(year=listed_on.year + 2, day=28)
-        amount, amount_text = self._money()
-        debt = rng.choice(_DEBTS)
-        obligation = f"向申请执行人支付{debt}{amount_text}及相应利息"
-        if rng.random() < 0.25:
-            paid = round(amount * rng.uniform(0.05, 0.7), -2)
-            performance, performed_part = "partial", f"已履行{paid:,.2f}元"
-            left = amount - paid
+        court, subject = COURTS[plan.court_index], plan.subject
+        filed_on = date.fromordinal(plan.filed_on)
+        term_ends_on = self._term_ends_on(plan.grounds, self._date(listed_at))
+        debt = _DEBTS[plan.debt]
+        obligation = f"向申请执行人支付{debt}{plan.amount:,.2f}元及相应利息"
+        if plan.paid:
+            performance, performed_part = "partial", f"已履行{plan.paid:,.2f}元"
         else:
-            performance, performed_part, left = "none", "", amount
-        unperformed_part = f"{debt}{left:,.2f}元及相应利息"
-        corrected_left = round(left * rng.uniform(0.3, 0.95), -2)
-        corrected_unperformed = f"{debt}{corrected_left:,.2f}元及相应利息"
+            performance, performed_part = "none", ""
+        unperformed_part = f"{debt}{plan.amount - plan.paid:,.2f}元及相应利息"
         basis_year = max(1990, filed_on.year - rng.choice((0, 1, 1, 2)))
         if rng.random() < 0.18:
             doc_no = f"{court.city[0]}仲字〔{basis_year}〕第{rng.randint(1, 3000)}号"
@@ -430,20 +458,20 @@ class _Generator:
             doc_no = f"({basis_year}){court.code}民初{rng.randint(1, 20000)}号"
             issuer = court.name
         subject_json = dict(subject.json)
-        if mistake == "id":
+        if plan.mistake == "id":
             wrong = subject.wrong_id
             subject_json["id"] = (
                 self._resident_id(*wrong) if len(wrong) == 3 else make_credit_code(*wrong)
             )
-        elif mistake == "name":
+        elif plan.mistake == "name":
             subject_json["name"] = subject.wrong_name
         served = None
         if rng.random() < 0.85:
             served = self._iso(self._before(listed_at, rng.randint(0, 2)))
-        payload = {
+        return {
             "subject": subject_json,
             "related_persons": [dict(person) for person in subject.related],
-            "grounds": list(grounds),
+            "grounds": list(plan.grounds),
             "term_ends_on": None if term_ends_on is None else term_ends_on.isoformat(),
             "basis": {"doc_no": doc_no, "issuer": issuer},
             "obligation": obligation,
@@ -454,50 +482,64 @@ class _Generator:
             "decision_served_at": served,
             "public": rng.random() < 0.98,
         }
-        return payload, corrected_unperformed
 
-    def _entry(self, court: SyntheticCourt, subject: _Subject, not_before: int) -> _Entry:
+    def _entry(
+        self, court_index: int, subject: _Subject, not_before: int
+    ) -> tuple[int, tuple[Any, ...], int]:
+        """Plan one entry whose events all fall after ``not_before``.
+
+        Returns the case key, the steps in time order and the listing time. The lifecycle is
+        warned? -> listed -> (correction requested -> rejected)? -> corrected? -> then either
+        performed -> shielded | revoked, or shielded when the term ends, or still listed; a
+        correction upheld revokes the entry at once.
+        """
         rng = self.rng
-        steps: list[tuple[int, str, Any]] = []
+        steps: list[Any] = []
         first = self._moment(self._day(not_before) + rng.randint(0, 2), not_before)
         if rng.random() < P_WARNED:
-            steps.append((first, "RiskWarningIssued", None))
+            steps.append(first << 8 | _WARNED << 4)
             listed_at = self._moment(self._day(first) + rng.randint(10, 30), first)
         else:
             listed_at = first
-        filed_on = self._date(listed_at) - timedelta(days=rng.randint(20, 400))
-        case_no, entry_id = self._case(court, filed_on.year)
-        corrected = rng.random() < P_CORRECTED
+        filed_on = self._date(first) - timedelta(days=rng.randint(20, 400))
+        key = self._case(court_index, filed_on.year)
         mistake = None
-        if corrected:
+        if rng.random() < P_CORRECTED:
             mistake = rng.choices(("name", "unperformed", "id"), cum_weights=(50, 90, 100))[0]
-        listing, corrected_unperformed = self._listing(
-            court, subject, listed_at, filed_on, None if mistake == "unperformed" else mistake
+        grounds = rng.choices(_GROUNDS, cum_weights=_GROUNDS_CUM)[0]
+        amount = round(min(5e7, max(3000.0, rng.lognormvariate(11.5, 1.3))), -2)
+        paid = round(amount * rng.uniform(0.05, 0.7), -2) if rng.random() < 0.25 else 0.0
+        debt = rng.randrange(len(_DEBTS))
+        listing = _ListingPlan(
+            court_index, subject, grounds, filed_on.toordinal(), mistake, amount, paid, debt
         )
-        steps.append((listed_at, "DebtorListed", listing))
+        steps.append((listed_at, _LISTED, listing))
         t = listed_at
         if rng.random() < P_CORRECTION_REQUESTED:
-            served_at = listed_at
             window = rng.randint(1, 10) if rng.random() < 0.85 else rng.randint(11, 25)
-            t = self._moment(self._day(served_at) + window, t)
-            steps.append((t, "CorrectionRequested", rng.choice(_CORRECTION_GROUNDS)))
+            t = self._moment(self._day(listed_at) + window, t)
+            steps.append(t << 8 | _REQUESTED << 4 | rng.randrange(len(_CORRECTION_GROUNDS)))
             review = rng.randint(1, 3) if rng.random() < 0.85 else rng.randint(4, 6)
             t = self._moment(self._day(t) + review, t)
-            if not corrected and rng.random() < P_CORRECTION_UPHELD:
-                steps.append((t, "ListingRevoked", "correction_upheld"))
-                return _Entry(entry_id, case_no, court, steps)
-            steps.append((t, "CorrectionRejected", rng.choice(_REJECTION_REASONS)))
+            if mistake is None and rng.random() < P_CORRECTION_UPHELD:
+                upheld = _GROUND_INDEX["correction_upheld"]
+                steps.append(t << 8 | _REVOKED << 4 | upheld)
+                return key, tuple(steps), listed_at
+            steps.append(t << 8 | _REJECTED << 4 | rng.randrange(len(_REJECTION_REASONS)))
         if mistake is not None:
             t = self._moment(self._day(t) + rng.randint(1, 60), t)
             if mistake == "unperformed":
-                changes: dict[str, Any] = {"unperformed_part": corrected_unperformed}
+                left = amount - paid
+                corrected_left = min(left - 100, round(left * rng.uniform(0.3, 0.95), -2))
+                corrected = f"{_DEBTS[debt]}{corrected_left:,.2f}元及相应利息"
+                changes: dict[str, Any] = {"unperformed_part": corrected}
                 reason = "未履行部分金额计算有误，予以更正"
             else:
                 changes = {"subject": dict(subject.json)}
                 what = {"person": "身份证号码", "entity": "统一社会信用代码"}[subject.json["kind"]]
                 reason = f"被执行人{what}登记错误" if mistake == "id" else "被执行人名称登记错误"
-            steps.append((t, "ListingCorrected", {"changes": changes, "reason": reason}))
-        term_ends_on = listing["term_ends_on"]
+            steps.append((t, _CORRECTED, {"changes": changes, "reason": reason}))
+        term_ends_on = self._term_ends_on(grounds, self._date(listed_at))
         if rng.random() < P_PERFORMED:
             r = rng.random()
             if r < 0.4:
@@ -507,77 +549,99 @@ class _Generator:
             else:
                 delay = rng.randint(181, 700)
             t = self._moment(self._day(t) + delay, t)
-            ground = rng.choices(_EXIT_GROUNDS, cum_weights=_EXIT_CUM)[0]
-            steps.append((t, "ObligationPerformed", ground))
+            ground = rng.choices(range(len(_EXIT_GROUNDS)), cum_weights=_EXIT_CUM)[0]
+            steps.append(t << 8 | _PERFORMED << 4 | ground)
             lag = rng.choices(range(6), cum_weights=_EXIT_DELAY_CUM)[0]
             t = self._moment(self._day(t) + lag, t)
-            exit_type = "ListingShielded" if rng.random() < 0.75 else "ListingRevoked"
-            steps.append((t, exit_type, ground))
+            exit_type = _SHIELDED if rng.random() < 0.75 else _REVOKED
+            steps.append(t << 8 | exit_type << 4 | ground)
         elif term_ends_on is not None and rng.random() < P_TERM_EXPIRY_SHIELDED:
-            term_day = (date.fromisoformat(term_ends_on) - self.day0).days
+            term_day = (term_ends_on - self.day0).days
             lag = rng.choices(range(1, 7), cum_weights=_EXIT_DELAY_CUM)[0]
             t = self._moment(term_day + lag, t)
-            steps.append((t, "ListingShielded", "term_expired"))
-        return _Entry(entry_id, case_no, court, steps)
+            steps.append(t << 8 | _SHIELDED << 4 | _GROUND_INDEX["term_expired"])
+        return key, tuple(steps), listed_at
 
     # --- the stream -------------------------------------------------------------------------
 
-    def _push(self, heap: list[tuple[int, int, _Entry]], entry: _Entry) -> None:
+    def _push(self, heap: list[_Pending], key: int, steps: tuple[Any, ...]) -> None:
+        step = steps[0]
+        t = step >> 8 if isinstance(step, int) else step[0]
         self.tie += 1
-        heapq.heappush(heap, (entry.steps[entry.pos][0], self.tie, entry))
+        heapq.heappush(heap, (t, self.tie, key, step, steps[1:]))
 
-    def _debtor(self, earliest: int, heap: list[tuple[int, int, _Entry]]) -> None:
+    def _plan(
+        self, heap: list[_Pending], court_index: int, subject: _Subject, not_before: int, left: int
+    ) -> None:
+        """Plan one entry of ``subject``; park the subject's next entry, if any, in the heap."""
+        key, steps, listed_at = self._entry(court_index, subject, not_before)
+        self._push(heap, key, steps)
+        if left > 1:
+            rng = self.rng
+            later = listed_at + rng.randint(20, 500) * _DAY
+            if rng.random() < 0.5:
+                court_index = rng.randrange(len(COURTS))
+            self.tie += 1
+            heapq.heappush(heap, (later, self.tie, -1, subject, (court_index, left - 1)))
+
+    def _debtor(self, earliest: int, heap: list[_Pending]) -> None:
         rng = self.rng
-        court = COURTS[rng.choices(range(len(COURTS)), cum_weights=_COURT_CUM)[0]]
-        subject = self._subject(court)
+        court_index = rng.choices(range(len(COURTS)), cum_weights=_COURT_CUM)[0]
+        subject = self._subject(COURTS[court_index])
         count = 1 + rng.choices(range(3), cum_weights=_ENTRIES_PER_SUBJECT_CUM)[0]
-        not_before = earliest - 1
-        for index in range(count):
-            if index:
-                if rng.random() < 0.5:
-                    court = rng.choice(COURTS)
-                not_before += rng.randint(20, 500) * _DAY
-            entry = self._entry(court, subject, not_before)
-            self._push(heap, entry)
-            listed = next(s for s in entry.steps if s[1] == "DebtorListed")
-            not_before = listed[0]
+        self._plan(heap, court_index, subject, earliest - 1, count)
 
-    def _emit(self, heap: list[tuple[int, int, _Entry]]) -> dict[str, Any]:
-        t, _, entry = heapq.heappop(heap)
-        _, type_, payload = entry.steps[entry.pos]
-        entry.steps[entry.pos] = (t, type_, None)  # free the payload
-        entry.pos += 1
-        if entry.pos < len(entry.steps):
-            self._push(heap, entry)
+    def _pop(self, heap: list[_Pending]) -> dict[str, Any] | None:
+        """Emit the earliest pending event (or plan a parked entry and return None)."""
+        t, _, key, step, rest = heapq.heappop(heap)
+        if key < 0:
+            court_index, left = rest
+            self._plan(heap, court_index, step, t, left)
+            return None
+        if rest:
+            self._push(heap, key, rest)
+        payload: Any = None
+        if isinstance(step, int):
+            type_, arg = step >> 4 & 15, step & 15
+        else:
+            _, type_, payload = step
+            arg = 0
+        court, case_no, entry_id = self._case_texts(key)
         rng = self.rng
         event: dict[str, Any] = {
             "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "type": type_,
-            "entry_id": entry.entry_id,
-            "case_no": entry.case_no,
-            "court": {"code": entry.court.key, "name": entry.court.name},
+            "type": _TYPES[type_],
+            "entry_id": entry_id,
+            "case_no": case_no,
+            "court": {"code": court.key, "name": court.name},
             "occurred_at": self._iso(t),
         }
-        if type_ == "RiskWarningIssued":
+        if type_ == _WARNED:
             event["served_at"] = self._iso(self._before(t, rng.choice((0, 0, 0, 1))))
-        elif type_ in ("DebtorListed", "ListingCorrected"):
+        elif type_ == _LISTED:
+            event.update(self._listing(t, payload))
+        elif payload is not None:  # ListingCorrected
             event.update(payload)
-        elif type_ == "CorrectionRequested":
+        elif type_ == _REQUESTED:
             event["received_at"] = self._iso(self._before(t, rng.choice((0, 0, 1))))
-            event["grounds"] = payload
-        elif type_ == "CorrectionRejected":
-            event["reason"] = payload
+            event["grounds"] = _CORRECTION_GROUNDS[arg]
+        elif type_ == _REJECTED:
+            event["reason"] = _REJECTION_REASONS[arg]
         else:  # ObligationPerformed, ListingShielded, ListingRevoked
-            event["ground"] = payload
+            event["ground"] = _REVOCATION_GROUNDS[arg]
         return event
 
     def events(self) -> Iterator[dict[str, Any]]:
-        heap: list[tuple[int, int, _Entry]] = []
+        heap: list[_Pending] = []
         n = self.debtors
         for i in range(n):
             earliest = self.start_ts + self.span * i // n
             while heap and heap[0][0] < earliest:
-                yield self._emit(heap)
+                event = self._pop(heap)
+                if event is not None:
+                    yield event
             self._debtor(earliest, heap)
         while heap:
-            yield self._emit(heap)
+            event = self._pop(heap)
+            if event is not None:
+                yield event

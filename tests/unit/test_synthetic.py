@@ -260,6 +260,8 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="debtors must be 0 or more"):
         generate_history(-1, 1)
     assert list(generate_history(0, 1)) == []
+    with pytest.raises(ValueError, match="would run past 2100"):
+        generate_history(100_000_000, 1)
 
 
 def test_large_history_is_lazy() -> None:

@@ -17,7 +17,14 @@ from pydantic import ValidationError
 
 from shixin.domain.catalog import Catalog
 from shixin.domain.entries import LifecycleError
-from shixin.domain.events import ANY_EVENT_ADAPTER, COURT_EVENT_TYPES, AnyEvent, CourtEvent
+from shixin.domain.events import (
+    ANY_EVENT_ADAPTER,
+    AnyEvent,
+    CourtEvent,
+    SanctionsApplied,
+    SanctionsLifted,
+    SanctionsRetained,
+)
 from shixin.domain.reasons import describe_validation_error
 from shixin.projections import dumps
 from shixin.projections.steps import (
@@ -33,7 +40,7 @@ from shixin.streams.topics import key_bytes
 
 def partition_for(key: str, partitions: int) -> int:
     """The partition Kafka's default partitioner gives this key (murmur2, as aiokafka does)."""
-    return (murmur2(key_bytes(key)) & 0x7FFFFFFF) % partitions
+    return int(murmur2(key_bytes(key)) & 0x7FFFFFFF) % partitions
 
 
 class Replay:
@@ -75,13 +82,13 @@ class Replay:
 
     def event(self, event: AnyEvent) -> None:
         self.events += 1
-        if isinstance(event, COURT_EVENT_TYPES):
-            partition, offset = self._position(self.settings.topic_court_events, event.entry_id)
-            self.court_event(event, partition, offset)  # type: ignore[arg-type]
+        if isinstance(event, SanctionsApplied | SanctionsLifted | SanctionsRetained):
+            self._position(self.settings.topic_confirmations, event.subject_id)
+            if event.origin == "person" and event.department in self.sanctions:
+                confirmation_step(self.sanctions[event.department], event)
             return
-        partition, offset = self._position(self.settings.topic_sanction_events, event.subject_id)  # type: ignore[union-attr]
-        if event.origin == "person" and event.department in self.sanctions:  # type: ignore[union-attr]
-            confirmation_step(self.sanctions[event.department], event)  # type: ignore[union-attr,arg-type]
+        partition, offset = self._position(self.settings.topic_court_events, event.entry_id)
+        self.court_event(event, partition, offset)
 
     def dead_letter(
         self, reason: str, topic: str, partition: int, offset: int, event_id: str | None

@@ -2,7 +2,9 @@
 
 Each department is its own Faust app (its own consumer group), driven by the catalog: the same
 code serves every department. It also reads sanction.events for a person's confirmations of its
-manual tasks; both topics are keyed by subject id, so they are co-partitioned with the table.
+manual tasks from department.confirmations, records them and reports them on sanction.events,
+so it is the only writer of its own feedback and never has to read the others'. Both input topics
+are keyed by subject id, so they are co-partitioned with the table.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import faust
 from pydantic import ValidationError
 
 from shixin.domain.catalog import Catalog, Department
-from shixin.domain.events import SANCTION_EVENT_TYPES
+from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifted, SanctionsRetained
 from shixin.domain.reasons import describe_validation_error
 from shixin.domain.subjects import SubjectStatus
 from shixin.projections.steps import confirmation_step, department_step
@@ -22,7 +24,7 @@ from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
 from shixin.schemas.errors import DecodeError
 from shixin.schemas.model_codec import decode_event, encode_model
-from shixin.streams.app import make_app, mark_processed
+from shixin.streams.app import count_feedback, make_app, mark_processed
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.subject_status import decode_status
 from shixin.streams.topics import raw_topic
@@ -50,16 +52,17 @@ class DepartmentRole:
         self.sanctions = app.Table(table_name(department.id), partitions=settings.partitions)
         self.status = raw_topic(app, settings.topic_subject_status, settings)
         self.feedback = raw_topic(app, settings.topic_sanction_events, settings)
+        self.confirmations = raw_topic(app, settings.topic_confirmations, settings)
         self.dead_letters = DeadLetterSink(app, settings)
         app.agent(self.status, name="status")(self._on_status)
-        app.agent(self.feedback, name="confirmations")(self._on_feedback)
+        app.agent(self.confirmations, name="confirmations")(self._on_confirmation)
 
     def action_time(self, status: SubjectStatus) -> datetime:
         if self.settings.action_clock == "event":
             return status.occurred_at
         return datetime.now(UTC)
 
-    async def _on_status(self, stream: faust.StreamT) -> None:
+    async def _on_status(self, stream: faust.StreamT[Any]) -> None:
         async for event in stream.events():
             message = event.message
             try:
@@ -84,19 +87,41 @@ class DepartmentRole:
                         measures=list(item.measures),
                     )
                     await self.feedback.send(key=item.subject_id, value=encode_model(item))
+                    count_feedback(item.type)
             mark_processed(self.app, message)
 
-    async def _on_feedback(self, stream: faust.StreamT) -> None:
+    async def _on_confirmation(self, stream: faust.StreamT[Any]) -> None:
         async for event in stream.events():
             message = event.message
             try:
                 item = decode_event(message.value)
-            except (DecodeError, ValidationError):
-                item = None  # not ours to judge: the topic's writers are other departments too
-            if (
-                isinstance(item, SANCTION_EVENT_TYPES)
-                and item.department == self.department.id
-                and item.origin == "person"
-            ):
-                confirmation_step(self.sanctions, item)  # type: ignore[arg-type]
+                reason = f"{item.type} is not a department confirmation"
+            except DecodeError as exc:
+                item = None
+                reason = exc.reason
+            except ValidationError as exc:
+                item = None
+                reason = describe_validation_error(exc)
+            if isinstance(item, SanctionsApplied | SanctionsLifted | SanctionsRetained):
+                if item.department == self.department.id:
+                    await self._confirm(message, item)
+            elif self.department.id == self.catalog.departments[0].id:
+                # one department speaks for the topic, so a bad message is one dead letter
+                await self.dead_letters.send(message, reason)
             mark_processed(self.app, message)
+
+    async def _confirm(self, message: Any, item: SanctionEvent) -> None:
+        if item.origin != "person":
+            await self.dead_letters.send(
+                message, "a confirmation must have origin person", str(item.event_id)
+            )
+        elif confirmation_step(self.sanctions, item):
+            await self.feedback.send(key=item.subject_id, value=encode_model(item))
+            count_feedback(item.type)
+        else:
+            await self.dead_letters.send(
+                message,
+                f"{item.type} for {item.subject_id}: department {item.department} has no "
+                "task for this subject",
+                str(item.event_id),
+            )

@@ -50,7 +50,7 @@ def metadata_answers(host: str, port: int, timeout: float = 1.0) -> bool:
             sock.sendall(struct.pack(">i", len(body)) + body)
             header = _recv_exact(sock, 8)
             size, correlation = struct.unpack(">ii", header)
-            return correlation == 7 and size >= 4
+            return bool(correlation == 7 and size >= 4)
     except OSError:
         return False
 

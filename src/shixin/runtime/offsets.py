@@ -74,5 +74,5 @@ def install_faust_end_offset_correction() -> None:
         fetched = await fetched_end_offsets(consumer._client._bootstrap_servers, partitions)
         return {tp: fetched[TopicPartition(tp.topic, tp.partition)] for tp in partitions}
 
-    thread_cls._highwaters = _highwaters
-    thread_cls._shixin_corrected = True
+    thread_cls._highwaters = _highwaters  # type: ignore[method-assign]
+    thread_cls._shixin_corrected = True  # type: ignore[attr-defined]

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     topic_court_events: str = "court.events"
     topic_subject_status: str = "subject.status"
     topic_sanction_events: str = "sanction.events"
+    # a person's confirmations of manual departments' tasks; the department's agent records them
+    # and then reports them on sanction.events (it is the only writer of its feedback)
+    topic_confirmations: str = "department.confirmations"
     topic_sla_events: str = "sla.events"
     topic_dead_letters: str = "shixin.dead-letters"
     # Faust app ids are prefixed with this, so two deployments can share a cluster

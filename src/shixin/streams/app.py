@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import tempfile
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from typing import Any
 
 import faust
@@ -13,6 +14,8 @@ from shixin.runtime.settings import Settings
 
 # (app id, topic, partition) -> next offset to process; read by `run` to know when all is idle
 PROGRESS: dict[tuple[str, str, int], int] = defaultdict(int)
+# in-process counters the demo's summary shows (published, dead letters, feedback by type)
+STATS: Counter[str] = Counter()
 
 
 def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any) -> faust.App:
@@ -38,3 +41,9 @@ def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any)
 
 def mark_processed(app: faust.App, message: Any) -> None:
     PROGRESS[(app.conf.id, message.topic, message.partition)] = message.offset + 1
+
+
+def count_feedback(kind: str) -> None:
+    STATS[f"feedback.{kind}"] += 1
+    if kind == "SanctionsApplied" and "first_applied_at" not in STATS:
+        STATS["first_applied_at"] = time.monotonic()  # type: ignore[assignment]

@@ -31,7 +31,7 @@ def decode_court_event(value: bytes) -> CourtEvent:
     event = decode_event(value)
     if not isinstance(event, COURT_EVENT_TYPES):
         raise DecodeError(f"{event.type} is not a court event")
-    return event  # type: ignore[return-value]
+    return event
 
 
 def position_of(message: Any) -> str:
@@ -51,7 +51,7 @@ class CourtRole:
         app.agent(self.court_events, name="intake")(self._intake)
         app.agent(self.facets, name="subject_fold")(self._subject_fold)
 
-    async def _intake(self, stream: faust.StreamT) -> None:
+    async def _intake(self, stream: faust.StreamT[Any]) -> None:
         async for event in stream.events():
             message = event.message
             await self.handle_court_message(message)
@@ -78,7 +78,7 @@ class CourtRole:
         for facet in facets:
             await self.facets.send(key=facet.subject_id, value=facet.model_dump_json().encode())
 
-    async def _subject_fold(self, stream: faust.StreamT) -> None:
+    async def _subject_fold(self, stream: faust.StreamT[Any]) -> None:
         async for event in stream.events():
             message = event.message
             facet = EntryFacet.model_validate_json(message.value)

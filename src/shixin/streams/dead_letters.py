@@ -15,6 +15,7 @@ from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
 from shixin.schemas.dead_letter import DeadLetter
 from shixin.schemas.model_codec import encode_model
+from shixin.streams.app import STATS
 from shixin.streams.topics import raw_topic
 
 log = get_logger(__name__)
@@ -34,6 +35,7 @@ class DeadLetterSink:
             original=message.value if isinstance(message.value, bytes) else b"",
             at=datetime.now(UTC).isoformat(),
         )
+        STATS["dead_letters"] += 1
         log.warning(
             "dead_letter",
             reason=reason,

@@ -18,15 +18,23 @@ from shixin.schemas.model_codec import decode_model
 from shixin.streams.idle import wait_idle
 from shixin.streams.publish import publish_events
 from shixin.streams.roles import Roles, build_roles, start_roles, stop_roles
+from shixin.web.views import install_web
 
 
 @contextlib.asynccontextmanager
 async def hosted(
-    role: str, settings: Settings, bootstrap: str, catalog: Catalog, **app_options: Any
+    role: str,
+    settings: Settings,
+    bootstrap: str,
+    catalog: Catalog,
+    web: bool = False,
+    **app_options: Any,
 ) -> AsyncIterator[Roles]:
     """Start the apps of `role` against `bootstrap`; stop them on the way out, whatever happens."""
     await ensure_topics(bootstrap, settings)
-    roles = build_roles(role, settings, bootstrap, catalog, **app_options)
+    roles = build_roles(role, settings, bootstrap, catalog, web=web, **app_options)
+    if web:
+        install_web(roles)
     try:
         await start_roles(roles)
         yield roles

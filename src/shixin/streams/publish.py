@@ -62,7 +62,7 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[AnyEvent], list[LineError]]:
 def topic_and_key(event: AnyEvent, settings: Settings) -> tuple[str, bytes]:
     if isinstance(event, COURT_EVENT_TYPES):
         return settings.topic_court_events, key_bytes(event.entry_id)
-    return settings.topic_sanction_events, key_bytes(event.subject_id)  # type: ignore[union-attr]
+    return settings.topic_confirmations, key_bytes(event.subject_id)  # type: ignore[union-attr]
 
 
 async def publish_events(bootstrap: str, settings: Settings, events: Iterable[AnyEvent]) -> int:

@@ -42,19 +42,32 @@ class Roles:
         if self.court:
             out[self.court.app.conf.id] = [settings.topic_court_events, facets_topic_name(settings)]
         for dept in self.departments.values():
-            out[dept.app.conf.id] = [settings.topic_subject_status, settings.topic_sanction_events]
+            out[dept.app.conf.id] = [settings.topic_subject_status, settings.topic_confirmations]
         return out
 
 
 def build_roles(
-    role: str, settings: Settings, bootstrap: str, catalog: Catalog, **app_options: Any
+    role: str,
+    settings: Settings,
+    bootstrap: str,
+    catalog: Catalog,
+    web: bool = False,
+    **app_options: Any,
 ) -> Roles:
-    """`role` may also list several roles, comma-separated (``court,department:rail``)."""
+    """`role` may also list several roles, comma-separated (``court,department:rail``).
+
+    `web`: serve HTTP from the court app on the configured host and port.
+    """
     roles = Roles()
     wanted: list[str] = []
+    web_options = (
+        {"web_enabled": True, "web_port": settings.web_port, "web_bind": settings.web_host}
+        if web
+        else {}
+    )
     for part in (p.strip() for p in role.split(",")):
         if part in ("court", "all"):
-            roles.court = CourtRole(settings, bootstrap, **app_options)
+            roles.court = CourtRole(settings, bootstrap, **app_options, **web_options)
         if part in ("departments", "all"):
             wanted += [d.id for d in catalog.departments]
         elif part.startswith("department:"):

@@ -41,6 +41,7 @@ def public_topics(settings: Settings) -> list[str]:
         settings.topic_court_events,
         settings.topic_subject_status,
         settings.topic_sanction_events,
+        settings.topic_confirmations,
         settings.topic_sla_events,
         settings.topic_dead_letters,
     ]
