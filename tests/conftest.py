@@ -80,3 +80,13 @@ async def pipeline(bootstrap: str, catalog) -> AsyncIterator[tuple[Settings, obj
     role = "court,department:aviation,department:rail,department:education,department:immigration"
     async with hosted(role, settings, bootstrap, catalog) as roles:
         yield settings, roles
+
+
+def settings_env(settings: Settings, bootstrap: str) -> dict[str, str]:
+    """The environment that gives a `shixin` subprocess these settings."""
+    env = {"SHIXIN_KAFKA_BOOTSTRAP": bootstrap}
+    for name in ("app_prefix", "partitions", "action_clock") + tuple(
+        f for f in Settings.model_fields if f.startswith("topic_")
+    ):
+        env[f"SHIXIN_{name.upper()}"] = str(getattr(settings, name))
+    return env
