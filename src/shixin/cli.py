@@ -380,5 +380,107 @@ def query_subject(subject_id: str, as_json: bool) -> None:
         click.echo(f"  {dept}: {row['state']} {', '.join(row['measures'])}")
 
 
+@main.command("check")
+@click.argument("subject_id")
+@click.argument("action")
+@click.option("--json", "as_json", is_flag=True)
+def check_command(subject_id: str, action: str, as_json: bool) -> None:
+    """Interception check: may SUBJECT_ID do ACTION (e.g. air.ticket) now? Exit 3 if blocked."""
+    from datetime import datetime
+
+    from shixin.domain.checks import UnknownAction
+    from shixin.domain.deadlines import local_date
+    from shixin.projections.queries import check_subject
+
+    settings = _settings()
+    if not settings.kafka_bootstrap:
+        raise click.UsageError("set SHIXIN_KAFKA_BOOTSTRAP to the cluster to query")
+    today = local_date(datetime.now().astimezone())
+    try:
+        result = asyncio.run(
+            check_subject(settings.kafka_bootstrap, settings, subject_id, action, today)
+        )
+    except UnknownAction as exc:
+        raise click.UsageError(str(exc)) from exc
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+    elif result.allowed:
+        click.echo(f"{subject_id} {action}: allowed")
+    else:
+        click.echo(f"{subject_id} {action}: BLOCKED")
+        for block in result.blocks:
+            cases = "; ".join(f"{e.case_no} {e.court_name} ({e.entry_id})" for e in block.entries)
+            click.echo(f"  {block.measure} ({block.department}, {block.reason}) {cases}")
+    raise SystemExit(0 if result.allowed else 3)
+
+
+@main.group()
+def department() -> None:
+    """What a person at a department does."""
+
+
+@department.command("confirm")
+@click.option("--department", "department_id", required=True)
+@click.option("--subject", "subject_id", required=True)
+@click.option("--action", type=click.Choice(["apply", "lift", "retain"]), required=True)
+@click.option("--measure", "measures", multiple=True, help="default: every pending measure")
+@click.option("--at", "at", default=None, help="when it was done (RFC 3339); default: now")
+@click.option("--legal-basis", default=None, help="retain: the law that allows keeping it")
+@click.option("--until", default=None, help="retain: the date it ends (YYYY-MM-DD)")
+def department_confirm(
+    department_id: str,
+    subject_id: str,
+    action: str,
+    measures: tuple[str, ...],
+    at: str | None,
+    legal_basis: str | None,
+    until: str | None,
+) -> None:
+    """A person confirms a manual department's action (or keeps a measure, with a legal basis)."""
+    import uuid
+    from datetime import datetime
+
+    from pydantic import ValidationError
+
+    from shixin.domain.events import SANCTION_EVENT_ADAPTER
+    from shixin.domain.reasons import describe_validation_error
+    from shixin.runtime.admin import ensure_topics
+    from shixin.runtime.catalogs import get_catalog
+    from shixin.streams.publish import publish_events
+
+    settings = _settings()
+    if not settings.kafka_bootstrap:
+        raise click.UsageError("set SHIXIN_KAFKA_BOOTSTRAP to the cluster")
+    if department_id not in get_catalog(settings.catalog).department_by_id:
+        raise click.UsageError(f"unknown department {department_id!r}")
+    raw: dict[str, Any] = {
+        "event_id": str(uuid.uuid4()),
+        "type": {"apply": "SanctionsApplied", "lift": "SanctionsLifted"}.get(
+            action, "SanctionsRetained"
+        ),
+        "department": department_id,
+        "subject_id": subject_id,
+        "measures": list(measures),
+        "at": at or datetime.now().astimezone().isoformat(),
+        "origin": "person",
+    }
+    if action == "retain":
+        if not legal_basis or not until:
+            raise click.UsageError("retain needs --legal-basis and --until")
+        raw.update(legal_basis=legal_basis, until=until)
+    try:
+        event = SANCTION_EVENT_ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        raise click.UsageError(describe_validation_error(exc, raw)) from exc
+    bootstrap = settings.kafka_bootstrap
+
+    async def go() -> None:
+        await ensure_topics(bootstrap, settings)
+        await publish_events(bootstrap, settings, [event])
+
+    asyncio.run(go())
+    click.echo(f"{raw['type']} for {subject_id} by {department_id} sent ({raw['event_id']})")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -40,13 +40,17 @@ class DepartmentSanction(BaseModel):
     entry_ids: tuple[str, ...]
     status_version: int
     updated_at: AwareDatetime
+    # every measure any entry naming the subject has ever required of this department
+    history: tuple[str, ...] = ()
+    # kept after the entry left the list, with a legal basis and an end date (SanctionsRetained)
+    retained: tuple[str, ...] = ()
+    retained_until: date | None = None
+    legal_basis: str | None = None
 
     @property
     def measures(self) -> tuple[str, ...]:
         """The measures the dump shows: those required, else those still or last enforced."""
         return self.required or self.enforced or self.history
-
-    history: tuple[str, ...] = ()
 
 
 def required_measures(
@@ -63,14 +67,14 @@ def required_measures(
     return out
 
 
-def _state(required: set[str], enforced: set[str], had_any: bool) -> SanctionState:
+def _state(required: set[str], enforced: set[str], retained: set[str]) -> SanctionState:
     if not required <= enforced:
         return "pending_apply"
-    if not enforced <= required:
+    if not enforced <= required | retained:
         return "pending_lift"
     if required:
         return "applied"
-    return "lifted"
+    return "retained" if enforced else "lifted"
 
 
 def _feedback_id(department: str, subject_id: str, version: int, kind: str) -> uuid.UUID:
@@ -100,8 +104,9 @@ def on_status(
     enforced_before = set(current.enforced) if current else set()
     feedback: list[SanctionEvent] = []
     entry_ids = sorted({e for ids in req.values() for e in ids})
+    retained = set(current.retained) if current else set()
     if department.execution == "automatic":
-        enforced = required
+        enforced = required | (retained & enforced_before)
         applied_before = (
             tuple(current.enforced) if current else (),
             tuple(current.entry_ids) if current and current.required else (),
@@ -117,7 +122,7 @@ def on_status(
                     at=at,
                 )
             )
-        removed = enforced_before - required
+        removed = enforced_before - enforced
         if removed:
             feedback.append(
                 SanctionsLifted(
@@ -137,13 +142,16 @@ def on_status(
         department=department.id,
         subject_id=status.subject_id,
         kind=status.kind,
-        state=_state(required, enforced, current is not None),
+        state=_state(required, enforced, retained),
         required=tuple(sorted(required)),
         enforced=tuple(sorted(enforced)),
         entry_ids=tuple(entry_ids),
         status_version=status.version,
         updated_at=at,
         history=tuple(sorted(hist)),
+        retained=current.retained if current else (),
+        retained_until=current.retained_until if current else None,
+        legal_basis=current.legal_basis if current else None,
     )
     return new, feedback
 
@@ -155,16 +163,28 @@ def on_confirmation(
     if current is None:
         return None
     enforced = set(current.enforced)
+    retained = set(current.retained)
+    update: dict[str, object] = {}
     if isinstance(event, SanctionsApplied):
         enforced |= set(event.measures or current.required)
     elif isinstance(event, SanctionsLifted):
-        enforced -= set(event.measures or current.enforced)
-    else:
-        return current
+        lifted = set(event.measures or current.enforced)
+        enforced -= lifted
+        retained -= lifted
+        if not retained:
+            update = {"retained_until": None, "legal_basis": None}
+    else:  # SanctionsRetained: keep what is enforced, with a legal basis and an end date
+        kept = set(event.measures or enforced) & enforced
+        if not kept:
+            return None
+        retained |= kept
+        update = {"retained_until": event.until, "legal_basis": event.legal_basis}
     return current.model_copy(
         update={
+            **update,
             "enforced": tuple(sorted(enforced)),
-            "state": _state(set(current.required), enforced, True),
+            "retained": tuple(sorted(retained)),
+            "state": _state(set(current.required), enforced, retained),
             "updated_at": event.at,
         }
     )

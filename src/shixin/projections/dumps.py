@@ -78,6 +78,9 @@ def sanctions_view(by_department: Mapping[str, Mapping[str, Any]]) -> dict[str, 
                 "measures": list(sanction.measures),
                 "enforced": list(sanction.enforced),
                 "entry_ids": list(sanction.entry_ids),
+                "retained_until": (
+                    sanction.retained_until.isoformat() if sanction.retained_until else None
+                ),
             }
         out[department] = rows
     return out

@@ -7,10 +7,13 @@ Only the key's partition is read.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from datetime import date
 from typing import Any
 
 from shixin.audit.replay import partition_for
 from shixin.consumers.department import table_name
+from shixin.domain.checks import CheckResult, check
 from shixin.domain.sanctions import DepartmentSanction
 from shixin.domain.subjects import SubjectState
 from shixin.runtime.catalogs import get_catalog
@@ -66,3 +69,39 @@ async def subject_view(bootstrap: str, settings: Settings, subject_id: str) -> d
                 "entry_ids": list(sanction.entry_ids),
             }
     return {"subject": subject, "sanctions": sanctions}
+
+
+# (department, action, "blocked"/"allowed") -> checks answered by this process (feedback statistics)
+CHECK_COUNTS: Counter[tuple[str, str, str]] = Counter()
+
+
+def count_check(result: CheckResult, departments: list[str]) -> None:
+    blocked_by = {b.department for b in result.blocks}
+    for department in departments:
+        outcome = "blocked" if department in blocked_by else "allowed"
+        CHECK_COUNTS[(department, result.action, outcome)] += 1
+
+
+async def check_subject(
+    bootstrap: str, settings: Settings, subject_id: str, action: str, today: date
+) -> CheckResult:
+    """The interception check against the live tables (their changelogs on the broker)."""
+    catalog = get_catalog(settings.catalog)
+    departments = sorted({d for m in catalog.measures_blocking(action) for d in m.departments})
+    raw = await latest_value(
+        bootstrap, changelog_topic(settings, "court", "subjects"), subject_id, settings.partitions
+    )
+    subject = SubjectState.model_validate(raw) if raw is not None else None
+    rows: dict[str, DepartmentSanction] = {}
+    for department in departments:
+        row = await latest_value(
+            bootstrap,
+            changelog_topic(settings, f"department-{department}", table_name(department)),
+            subject_id,
+            settings.partitions,
+        )
+        if row is not None:
+            rows[department] = DepartmentSanction.model_validate(row)
+    result = check(catalog, subject_id, action, subject, rows, today)
+    count_check(result, departments)
+    return result
