@@ -85,8 +85,7 @@ async def pipeline(bootstrap: str, catalog) -> AsyncIterator[tuple[Settings, obj
 def settings_env(settings: Settings, bootstrap: str) -> dict[str, str]:
     """The environment that gives a `shixin` subprocess these settings."""
     env = {"SHIXIN_KAFKA_BOOTSTRAP": bootstrap}
-    for name in ("app_prefix", "partitions", "action_clock") + tuple(
-        f for f in Settings.model_fields if f.startswith("topic_")
-    ):
+    topics = [f for f in Settings.model_fields if f.startswith("topic_")]
+    for name in ("app_prefix", "partitions", "action_clock", *topics):
         env[f"SHIXIN_{name.upper()}"] = str(getattr(settings, name))
     return env
