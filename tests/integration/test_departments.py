@@ -17,7 +17,10 @@ from tests.conftest import isolated_settings, settings_env
 from tests.e2e.test_cli import shixin
 from tests.integration.helpers import feed, feedback, sanction
 
-ROLE = "court,department:aviation,department:immigration,department:sasac,department:education,department:csrc"
+ROLE = ",".join(
+    ["court"]
+    + [f"department:{d}" for d in ("aviation", "immigration", "sasac", "education", "csrc")]
+)
 TODAY = date(2024, 6, 1)
 
 
