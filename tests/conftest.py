@@ -5,8 +5,8 @@ without sharing state."""
 
 from __future__ import annotations
 
-import itertools
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -16,7 +16,6 @@ from shixin.runtime.logging import configure_logging
 from shixin.runtime.settings import Settings
 
 configure_logging("warning", "console")
-_prefixes = itertools.count(1)
 
 
 def _docker_answers() -> bool:
@@ -49,15 +48,16 @@ def bootstrap() -> Iterator[str]:
 
 def isolated_settings(**overrides: object) -> Settings:
     """Settings with topics and app ids of their own."""
-    n = next(_prefixes)
-    prefix = f"t{os.getpid()}x{n}"
+    # unique even if this module is imported twice (as `conftest` and as `tests.conftest`)
+    prefix = f"t{uuid.uuid4().hex[:10]}"
     values: dict[str, object] = {
         "app_prefix": prefix,
-        "topic_court_events": f"{prefix}.court.events",
-        "topic_subject_status": f"{prefix}.subject.status",
-        "topic_sanction_events": f"{prefix}.sanction.events",
-        "topic_sla_events": f"{prefix}.sla.events",
-        "topic_dead_letters": f"{prefix}.dead-letters",
+        # every topic of its own, whatever topics the settings grow
+        **{
+            name: f"{prefix}.{field.default}"
+            for name, field in Settings.model_fields.items()
+            if name.startswith("topic_")
+        },
         "partitions": 4,
         "action_clock": "event",
         "session_timeout": 3.0,

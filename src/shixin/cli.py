@@ -283,22 +283,43 @@ def publish(file: Path, as_json: bool) -> None:
         click.echo(f"published {count} event(s)")
 
 
+def _parse_time(text: str | None, option: str) -> Any:
+    from datetime import datetime
+
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not an RFC 3339 time", param_hint=option) from exc
+    if value.tzinfo is None:
+        raise click.BadParameter(f"{text!r} needs an offset (e.g. +08:00)", param_hint=option)
+    return value
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dump", "dump_dir", required=True, type=click.Path(path_type=Path))
-def run(file: Path, dump_dir: Path) -> None:
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    help="judge deadlines at this time (default: the latest event)",
+)
+def run(file: Path, dump_dir: Path, now_text: str | None) -> None:
     """Publish FILE through the full live pipeline on the embedded broker, dump, stop."""
     from shixin.projections.dumps import write_dumps
     from shixin.runtime.broker import EmbeddedBroker
     from shixin.runtime.catalogs import get_catalog
     from shixin.streams.pipeline import run_events
 
+    now = _parse_time(now_text, "--now")
     events = _read_events_or_exit(file)
     # event clock: a replayed history is judged as it happened; a longer linger: throughput
     settings = _settings(action_clock="event", kafka_bootstrap=None, producer_linger=0.2)
     with EmbeddedBroker() as embedded:
         views = asyncio.run(
-            run_events(embedded.bootstrap, settings, get_catalog(settings.catalog), events)
+            run_events(embedded.bootstrap, settings, get_catalog(settings.catalog), events, now)
         )
     write_dumps(dump_dir, views)
     click.echo(f"{len(events)} event(s) processed; dump written to {dump_dir}")
@@ -307,17 +328,24 @@ def run(file: Path, dump_dir: Path) -> None:
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dump", "dump_dir", required=True, type=click.Path(path_type=Path))
-def replay(file: Path, dump_dir: Path) -> None:
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    help="judge deadlines at this time (default: the latest event)",
+)
+def replay(file: Path, dump_dir: Path, now_text: str | None) -> None:
     """Rebuild the projections offline with the pure core, from a JSON Lines file."""
+    now = _parse_time(now_text, "--now")
     from shixin.audit.replay import Replay
     from shixin.projections.dumps import write_dumps
-    from shixin.runtime.catalogs import get_catalog
+    from shixin.runtime.catalogs import get_catalog, get_policy
 
     settings = _settings()
-    replayer = Replay(settings, get_catalog(settings.catalog))
+    replayer = Replay(settings, get_catalog(settings.catalog), get_policy(settings.deadline_policy))
     with file.open(encoding="utf-8") as handle:
         replayer.feed_lines(handle)
-    write_dumps(dump_dir, replayer.views())
+    write_dumps(dump_dir, replayer.views(now))
     click.echo(f"{replayer.events} event(s) replayed; dump written to {dump_dir}")
 
 

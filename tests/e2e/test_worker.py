@@ -33,7 +33,10 @@ def test_worker_processes_what_publish_sends_and_query_shows_it(tmp_path: Path, 
             result = shixin("query", "subject", p, "--json", env=env)
             assert result.returncode == 0, result.stderr
             view = json.loads(result.stdout)
-            if view["sanctions"].get("immigration", {}).get("state") == "applied":
+            states = {
+                d: view["sanctions"].get(d, {}).get("state") for d in ("aviation", "immigration")
+            }
+            if set(states.values()) == {"applied"}:
                 break
             time.sleep(1)
         assert view["subject"]["sanctionable"] is True

@@ -6,6 +6,7 @@ import pytest
 
 from shixin.domain.entries import DuplicateEvent, LifecycleError, apply_event
 from shixin.domain.events import COURT_EVENT_ADAPTER
+from shixin.runtime.catalogs import get_policy
 from tests.builders import (
     corrected,
     entity_id,
@@ -17,6 +18,8 @@ from tests.builders import (
     warned,
 )
 
+BRIEF = get_policy("brief")
+
 
 def ev(raw):
     return COURT_EVENT_ADAPTER.validate_python(raw)
@@ -25,7 +28,7 @@ def ev(raw):
 def fold(*raws):
     entry = None
     for n, raw in enumerate(raws):
-        entry = apply_event(entry, ev(raw), f"t/0@{n}")
+        entry = apply_event(entry, ev(raw), f"t/0@{n}", BRIEF)
     return entry
 
 
@@ -80,10 +83,10 @@ def test_impossible_steps_are_refused_with_a_reason(history, reason):
 
 def test_redelivery_is_harmless_and_a_duplicate_is_refused():
     raw = listed("E", person_id(3))
-    entry = apply_event(None, ev(raw), "t/0@0")
-    assert apply_event(entry, ev(raw), "t/0@0") is entry
+    entry = apply_event(None, ev(raw), "t/0@0", BRIEF)
+    assert apply_event(entry, ev(raw), "t/0@0", BRIEF) is entry
     with pytest.raises(DuplicateEvent, match="already applied to entry E from t/0@0"):
-        apply_event(entry, ev(raw), "t/0@9")
+        apply_event(entry, ev(raw), "t/0@9", BRIEF)
 
 
 def test_namings_cover_debtor_and_related_persons_with_ids():

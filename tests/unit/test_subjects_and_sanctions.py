@@ -9,19 +9,23 @@ from shixin.audit.replay import Replay
 from shixin.domain.entries import apply_event
 from shixin.domain.events import ANY_EVENT_ADAPTER, COURT_EVENT_ADAPTER
 from shixin.domain.subjects import apply_facet, entry_facets
+from shixin.runtime.catalogs import get_policy
 from shixin.runtime.settings import Settings
 from tests.builders import corrected, entity_id, listed, person_id, shielded
 
 FLIGHTS = "consumption.flights"
 
+BRIEF = get_policy("brief")
+
 
 def test_stale_facets_are_ignored():
     p = person_id(21)
-    first = apply_event(None, COURT_EVENT_ADAPTER.validate_python(listed("E", p)), "t/0@0")
+    first = apply_event(None, COURT_EVENT_ADAPTER.validate_python(listed("E", p)), "t/0@0", BRIEF)
     second = apply_event(
         first,
         COURT_EVENT_ADAPTER.validate_python(shielded("E", "2024-04-01T10:00:00+08:00")),
         "t/0@1",
+        BRIEF,
     )
     state = apply_facet(None, entry_facets(first, "a")[0])
     state = apply_facet(state, entry_facets(second, "b")[0])
@@ -31,7 +35,9 @@ def test_stale_facets_are_ignored():
 
 
 def replay(events):
-    r = Replay(Settings(), _catalog())
+    from shixin.runtime.catalogs import get_policy
+
+    r = Replay(Settings(), _catalog(), get_policy("brief"))
     for raw in events:
         r.event(ANY_EVENT_ADAPTER.validate_python(raw))
     return r.views()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from aiokafka.partitioner import murmur2
@@ -24,7 +25,9 @@ from shixin.domain.events import (
     SanctionsApplied,
     SanctionsLifted,
     SanctionsRetained,
+    event_time,
 )
+from shixin.domain.policy import DeadlinePolicy
 from shixin.domain.reasons import describe_validation_error
 from shixin.projections import dumps
 from shixin.projections.steps import (
@@ -44,9 +47,11 @@ def partition_for(key: str, partitions: int) -> int:
 
 
 class Replay:
-    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, policy: DeadlinePolicy) -> None:
         self.settings = settings
         self.catalog = catalog
+        self.policy = policy
+        self.latest: datetime | None = None  # the latest event time seen: the default "now"
         self.entries: Store = {}
         self.subjects: Store = {}
         self.sanctions: dict[str, Store] = {d.id: {} for d in catalog.departments}
@@ -63,7 +68,7 @@ class Replay:
     def court_event(self, event: CourtEvent, partition: int, offset: int) -> None:
         topic = self.settings.topic_court_events
         try:
-            facets = intake_step(self.entries, event, f"{topic}/{partition}@{offset}")
+            facets = intake_step(self.entries, event, f"{topic}/{partition}@{offset}", self.policy)
         except LifecycleError as exc:
             self.dead_letter(str(exc), topic, partition, offset, str(event.event_id))
             return
@@ -77,11 +82,14 @@ class Replay:
                     status,
                     self.catalog,
                     department,
-                    status.occurred_at,
+                    None,
+                    self.policy,
                 )
 
     def event(self, event: AnyEvent) -> None:
         self.events += 1
+        moment = event_time(event)
+        self.latest = moment if self.latest is None else max(self.latest, moment)
         if isinstance(event, SanctionsApplied | SanctionsLifted | SanctionsRetained):
             self._position(self.settings.topic_confirmations, event.subject_id)
             if event.origin == "person" and event.department in self.sanctions:
@@ -123,10 +131,7 @@ class Replay:
                 continue
             self.event(event)
 
-    def views(self) -> dict[str, Any]:
-        return {
-            "entries": dumps.entries_view(self.entries),
-            "subjects": dumps.subjects_view(self.subjects),
-            "sanctions": dumps.sanctions_view(self.sanctions),
-            "dead_letters": dumps.dead_letters_view(self.dead_letters),
-        }
+    def views(self, now: datetime | None = None) -> dict[str, Any]:
+        return dumps.all_views(
+            self.entries, self.subjects, self.sanctions, self.dead_letters, now or self.latest
+        )

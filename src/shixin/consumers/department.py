@@ -18,13 +18,13 @@ from pydantic import ValidationError
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifted, SanctionsRetained
 from shixin.domain.reasons import describe_validation_error
-from shixin.domain.subjects import SubjectStatus
 from shixin.projections.steps import confirmation_step, department_step
+from shixin.runtime.catalogs import get_policy
 from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
 from shixin.schemas.errors import DecodeError
 from shixin.schemas.model_codec import decode_event, encode_model
-from shixin.streams.app import count_feedback, make_app, mark_processed
+from shixin.streams.app import count_feedback, guarded, make_app, mark_processed
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.subject_status import decode_status
 from shixin.streams.topics import raw_topic
@@ -48,19 +48,19 @@ class DepartmentRole:
         self.settings = settings
         self.catalog = catalog
         self.department = department
+        self.policy = get_policy(settings.deadline_policy)
         self.app = app = make_app(f"department-{department.id}", settings, bootstrap, **app_options)
         self.sanctions = app.Table(table_name(department.id), partitions=settings.partitions)
         self.status = raw_topic(app, settings.topic_subject_status, settings)
         self.feedback = raw_topic(app, settings.topic_sanction_events, settings)
         self.confirmations = raw_topic(app, settings.topic_confirmations, settings)
         self.dead_letters = DeadLetterSink(app, settings)
-        app.agent(self.status, name="status")(self._on_status)
-        app.agent(self.confirmations, name="confirmations")(self._on_confirmation)
+        app.agent(self.status, name="status")(guarded(app, self._on_status))
+        app.agent(self.confirmations, name="confirmations")(guarded(app, self._on_confirmation))
 
-    def action_time(self, status: SubjectStatus) -> datetime:
-        if self.settings.action_clock == "event":
-            return status.occurred_at
-        return datetime.now(UTC)
+    def action_time(self) -> datetime | None:
+        """The wall clock live; None for the event clock (run and replay)."""
+        return None if self.settings.action_clock == "event" else datetime.now(UTC)
 
     async def _on_status(self, stream: faust.StreamT[Any]) -> None:
         async for event in stream.events():
@@ -77,7 +77,8 @@ class DepartmentRole:
                     status,
                     self.catalog,
                     self.department,
-                    self.action_time(status),
+                    self.action_time(),
+                    self.policy,
                 )
                 for item in feedback:
                     log.info(

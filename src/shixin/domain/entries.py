@@ -31,6 +31,15 @@ from shixin.domain.events import (
     Subject,
     SubjectKind,
 )
+from shixin.domain.findings import Finding, correction_findings, listing_findings
+from shixin.domain.obligations import (
+    Obligation,
+    close_obligations,
+    end_of_day,
+    open_obligation,
+    safe_due,
+)
+from shixin.domain.policy import DeadlinePolicy
 
 EntryState = Literal["warned", "listed", "shielded", "revoked"]
 
@@ -75,9 +84,11 @@ class Entry(BaseModel):
     exit_ground: str | None = None
     # event_id -> the position that applied it (dedupe per key, DESIGN §1.4)
     applied: dict[str, str] = {}
-    # every subject this entry has ever named: a correction that moves the entry away from a
-    # subject must still tell that subject
-    named_ever: dict[str, SubjectKind] = {}
+    # every subject this entry has ever named, with the roles it last named them in: a
+    # correction that moves the entry away from a subject must still tell that subject
+    named_ever: dict[str, tuple[SubjectKind, tuple[str, ...]]] = {}
+    obligations: tuple[Obligation, ...] = ()
+    findings: tuple[Finding, ...] = ()
 
     @property
     def is_listed(self) -> bool:
@@ -99,7 +110,9 @@ class Entry(BaseModel):
         return named
 
 
-def apply_event(entry: Entry | None, event: CourtEvent, position: str) -> Entry:
+def apply_event(
+    entry: Entry | None, event: CourtEvent, position: str, policy: DeadlinePolicy
+) -> Entry:
     """Apply one court event to its entry; raise LifecycleError if it does not fit.
 
     A redelivery (same event id, same position) returns the entry unchanged: callers compare
@@ -123,15 +136,86 @@ def apply_event(entry: Entry | None, event: CourtEvent, position: str) -> Entry:
                 f"last event at {entry.last_event_at.isoformat()}"
             )
     updated = _transition(entry, event)
-    named_now = {subject_id: kind for subject_id, (kind, _) in updated.namings().items()}
+    obligations, findings = _deadlines(entry, updated, event, policy)
     return updated.model_copy(
         update={
             "version": (entry.version if entry else 0) + 1,
             "last_event_at": event.occurred_at,
             "applied": {**(entry.applied if entry else {}), event_id: position},
-            "named_ever": {**updated.named_ever, **named_now},
+            "named_ever": {**updated.named_ever, **updated.namings()},
+            "obligations": obligations,
+            "findings": findings,
         }
     )
+
+
+def _deadlines(
+    before: Entry | None, after: Entry, event: CourtEvent, policy: DeadlinePolicy
+) -> tuple[tuple[Obligation, ...], tuple[Finding, ...]]:
+    """The court's obligations and the findings after `event` (DESIGN §4 Deadlines, Findings)."""
+    obligations = before.obligations if before else ()
+    findings = list(before.findings if before else ())
+    base = {"entry_id": after.entry_id, "subject_id": after.subject.id if after.subject else None}
+    if isinstance(event, DebtorListed):
+        findings += listing_findings(event, warned=before is not None)
+        if event.term_ends_on is not None:
+            term_end = event.term_ends_on
+            obligations = open_obligation(
+                obligations,
+                Obligation(
+                    id=f"court_exit/{after.entry_id}/term",
+                    kind="court_exit",
+                    opened_at=end_of_day(term_end),
+                    due_on=safe_due(lambda: policy.term_expiry_exit.due(term_end)),
+                    **base,
+                ),
+            )
+    elif isinstance(event, ObligationPerformed):
+        obligations = open_obligation(
+            obligations,
+            Obligation(
+                id=f"court_exit/{after.entry_id}/performed",
+                kind="court_exit",
+                opened_at=event.occurred_at,
+                due_on=safe_due(lambda: policy.court_exit.due(event.occurred_at)),
+                **base,
+            ),
+        )
+    elif isinstance(event, CorrectionRequested):
+        findings += correction_findings(event, after.decision_served_at, policy)
+        n = sum(1 for o in obligations if o.kind == "correction_review") + 1
+        obligations = open_obligation(
+            obligations,
+            Obligation(
+                id=f"correction_review/{after.entry_id}/{n}",
+                kind="correction_review",
+                opened_at=event.received_at,
+                due_on=safe_due(lambda: policy.correction_review.due(event.received_at)),
+                **base,
+            ),
+        )
+    elif isinstance(event, CorrectionRejected):
+        obligations = close_obligations(obligations, event.occurred_at, ["correction_review"])
+    elif isinstance(event, ListingCorrected) and event.changes.term_ends_on is not None:
+        term_end = event.changes.term_ends_on
+        obligations = tuple(o for o in obligations if o.id != f"court_exit/{after.entry_id}/term")
+        obligations = open_obligation(
+            obligations,
+            Obligation(
+                id=f"court_exit/{after.entry_id}/term",
+                kind="court_exit",
+                opened_at=end_of_day(term_end),
+                due_on=safe_due(lambda: policy.term_expiry_exit.due(term_end)),
+                **base,
+            ),
+        )
+    elif isinstance(event, ListingShielded | ListingRevoked):
+        # an obligation that would only have opened later never came due
+        obligations = tuple(o for o in obligations if o.opened_at <= event.occurred_at)
+        obligations = close_obligations(
+            obligations, event.occurred_at, ["court_exit", "correction_review"]
+        )
+    return obligations, tuple(findings)
 
 
 def _transition(entry: Entry | None, event: CourtEvent) -> Entry:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from functools import partial
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifted
+from shixin.domain.obligations import Obligation, gap_starts, safe_due
+from shixin.domain.policy import DeadlinePolicy
 from shixin.domain.subjects import SubjectEntry, SubjectStatus
 
 SanctionState = Literal["applied", "lifted", "retained", "pending_apply", "pending_lift"]
@@ -46,6 +49,8 @@ class DepartmentSanction(BaseModel):
     retained: tuple[str, ...] = ()
     retained_until: date | None = None
     legal_basis: str | None = None
+    # the lifts this department has owed (DESIGN §4 Deadlines: department lift)
+    lifts: tuple[Obligation, ...] = ()
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -81,17 +86,79 @@ def _feedback_id(department: str, subject_id: str, version: int, kind: str) -> u
     return uuid.uuid5(_FEEDBACK_NAMESPACE, f"{department}/{subject_id}/{version}/{kind}")
 
 
+def owed_lifts(
+    catalog: Catalog,
+    department: Department,
+    status: SubjectStatus,
+    policy: DeadlinePolicy,
+) -> list[Obligation]:
+    """The lifts owed in event time: one from each moment no entry requires this department's
+    measures any more (the end of a run of overlapping requiring intervals)."""
+    measures = catalog.measures_of(department.id)
+    requiring = [
+        e
+        for e in status.entries
+        if e.listed_at is not None
+        and any(m.binds(status.kind, role) for m in measures for role in e.roles)  # type: ignore[arg-type]
+    ]
+    if not requiring:
+        return []
+    lift_days = min(m.lift_days for m in measures)
+    owed = []
+    for start in gap_starts((e.listed_at, e.stopped_at) for e in requiring):  # type: ignore[misc]
+        cause = max(e.entry_id for e in requiring if e.stopped_at == start)
+        owed.append(
+            Obligation(
+                id=f"department_lift/{department.id}/{status.subject_id}/"
+                f"{start.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+                kind="department_lift",
+                entry_id=cause,
+                department=department.id,
+                subject_id=status.subject_id,
+                opened_at=start,
+                due_on=safe_due(partial(policy.department_lift.due, start, lift_days)),
+            )
+        )
+    return owed
+
+
+def _merge_lifts(
+    before: tuple[Obligation, ...],
+    owed: list[Obligation],
+    close_at: datetime | None,
+    automatic: bool,
+    enforcing: bool,
+) -> tuple[Obligation, ...]:
+    """Keep what was recorded (closing times) for lifts still owed; drop ones no longer owed.
+
+    An automatic department lifts at once (at `close_at`, or when the lift was owed: the event
+    clock). A manual department that enforces nothing has nothing to lift, so owes nothing new.
+    """
+    known = {o.id: o for o in before}
+    merged = []
+    for lift in owed:
+        if lift.id not in known and not (automatic or enforcing):
+            continue
+        kept = known.get(lift.id, lift)
+        if kept.closed_at is None and automatic:
+            kept = kept.model_copy(update={"closed_at": close_at or kept.opened_at})
+        merged.append(kept)
+    return tuple(merged)
+
+
 def on_status(
     current: DepartmentSanction | None,
     status: SubjectStatus,
     catalog: Catalog,
     department: Department,
-    at: datetime,
+    at: datetime | None,
+    policy: DeadlinePolicy,
 ) -> tuple[DepartmentSanction | None, list[SanctionEvent]]:
     """Fold a subject status snapshot into this department's state.
 
     Returns the new state (None: nothing to record) and the feedback to publish. `at` is when the
-    department acts: the wall clock live, the causing event's time in run and replay.
+    department acts: the wall clock live; None in run and replay (the event clock), where an
+    automatic department acts at the causing event's time and lifts the moment a lift is owed.
     """
     if current is not None and status.version <= current.status_version:
         return current, []  # stale or redelivered snapshot
@@ -100,6 +167,15 @@ def on_status(
     hist = required_measures(catalog, department.id, status.entries, status.kind)
     if current is None and not hist:
         return None, []  # none of this department's duty, now or ever
+    automatic = department.execution == "automatic"
+    lifts = _merge_lifts(
+        current.lifts if current else (),
+        owed_lifts(catalog, department, status, policy),
+        at,
+        automatic=automatic,
+        enforcing=bool(current and current.enforced),
+    )
+    at = at or status.occurred_at
     required = set(req)
     enforced_before = set(current.enforced) if current else set()
     feedback: list[SanctionEvent] = []
@@ -152,6 +228,7 @@ def on_status(
         retained=current.retained if current else (),
         retained_until=current.retained_until if current else None,
         legal_basis=current.legal_basis if current else None,
+        lifts=lifts,
     )
     return new, feedback
 
@@ -173,12 +250,25 @@ def on_confirmation(
         retained -= lifted
         if not retained:
             update = {"retained_until": None, "legal_basis": None}
+        if not enforced - set(current.required):
+            update["lifts"] = tuple(
+                o.model_copy(update={"closed_at": event.at}) if o.closed_at is None else o
+                for o in current.lifts
+            )
     else:  # SanctionsRetained: keep what is enforced, with a legal basis and an end date
         kept = set(event.measures or enforced) & enforced
         if not kept:
             return None
         retained |= kept
-        update = {"retained_until": event.until, "legal_basis": event.legal_basis}
+        update = {
+            "retained_until": event.until,
+            "legal_basis": event.legal_basis,
+            # keeping a measure with a legal basis is the department's lawful answer to the lift
+            "lifts": tuple(
+                o.model_copy(update={"closed_at": event.at}) if o.closed_at is None else o
+                for o in current.lifts
+            ),
+        }
     return current.model_copy(
         update={
             **update,

@@ -20,21 +20,34 @@ class _Model(BaseModel):
 
 
 class SubjectEntry(_Model):
-    """What one entry says about one subject. Empty ``roles``: it no longer names them."""
+    """What one entry says about one subject.
+
+    ``named`` False: a correction moved the entry away from this subject at ``unnamed_at``;
+    ``roles`` are then the roles it named them in before.
+    """
 
     entry_id: str
     version: int
     roles: tuple[str, ...]
+    named: bool = True
     listed: bool
     case_no: str
     court_code: str
     court_name: str
     listed_at: AwareDatetime | None = None
     left_at: AwareDatetime | None = None
+    unnamed_at: AwareDatetime | None = None
 
     @property
     def active(self) -> bool:
-        return self.listed and bool(self.roles)
+        return self.listed and self.named
+
+    @property
+    def stopped_at(self) -> AwareDatetime | None:
+        """When this entry stopped requiring anything of this subject (None: it still does)."""
+        if not self.named:
+            return self.unnamed_at
+        return None if self.listed else self.left_at
 
 
 class EntryFacet(_Model):
@@ -80,7 +93,7 @@ def entry_facets(entry: Entry, cause_event_id: str) -> list[EntryFacet]:
     named = entry.namings()
     facets = []
     for subject_id in sorted(set(named) | set(entry.named_ever)):
-        kind, roles = named.get(subject_id, (entry.named_ever[subject_id], ()))
+        kind, roles = named.get(subject_id) or entry.named_ever[subject_id]
         facets.append(
             EntryFacet(
                 subject_id=subject_id,
@@ -89,12 +102,14 @@ def entry_facets(entry: Entry, cause_event_id: str) -> list[EntryFacet]:
                     entry_id=entry.entry_id,
                     version=entry.version,
                     roles=roles,
+                    named=subject_id in named,
                     listed=entry.is_listed,
                     case_no=entry.case_no,
                     court_code=entry.court.code,
                     court_name=entry.court.name,
                     listed_at=entry.listed_at,
                     left_at=entry.left_at,
+                    unnamed_at=None if subject_id in named else entry.last_event_at,
                 ),
                 cause_event_id=cause_event_id,
                 occurred_at=entry.last_event_at,
@@ -108,7 +123,7 @@ def apply_facet(state: SubjectState | None, facet: EntryFacet) -> SubjectState |
     current = state.entries.get(facet.entry.entry_id) if state else None
     if current is not None and current.version >= facet.entry.version:
         return None
-    if state is None and not facet.entry.roles:
+    if state is None and not facet.entry.named:
         return None  # never named here: nothing to remember
     if state is None:
         return SubjectState(
@@ -131,7 +146,7 @@ def status_of(state: SubjectState, facet: EntryFacet) -> SubjectStatus:
         kind=state.kind,
         version=state.version,
         sanctionable=state.sanctionable,
-        entries=tuple(e for _, e in sorted(state.entries.items()) if e.roles),
+        entries=tuple(e for _, e in sorted(state.entries.items())),
         cause_event_id=facet.cause_event_id,
         occurred_at=facet.occurred_at,
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shixin.domain.entries import Entry
+from shixin.domain.obligations import Obligation
 from shixin.domain.sanctions import DepartmentSanction
 from shixin.domain.subjects import SubjectState
 
@@ -114,3 +115,62 @@ def write_dumps(directory: Path, views: Mapping[str, Any]) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(canonical_json(value))
         os.replace(tmp, directory / name)
+
+
+def obligations_view(
+    entries: Mapping[str, Any], by_department: Mapping[str, Mapping[str, Any]], now: datetime
+) -> dict[str, Any]:
+    """Every obligation opened by `now`, judged at `now` (DESIGN §7)."""
+    found: list[Obligation] = []
+    for raw in entries.values():
+        found += Entry.model_validate(raw).obligations
+    for table in by_department.values():
+        for raw in table.values():
+            found += DepartmentSanction.model_validate(raw).lifts
+    out = {}
+    for o in found:
+        if o.opened_at > now:
+            continue  # not due to open yet (a listing term that has not ended)
+        out[o.id] = {
+            "kind": o.kind,
+            "entry_id": o.entry_id,
+            "department": o.department,
+            "subject_id": o.subject_id,
+            "opened_at": cst(o.opened_at),
+            "due_on": o.due_on.isoformat() if o.due_on else None,
+            "closed_at": cst(o.closed_at),
+            "verdict": o.judged(now),
+        }
+    return out
+
+
+def findings_view(entries: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "kind": f.kind,
+            "entry_id": f.entry_id,
+            "event_id": str(f.event_id),
+            "detail": f.detail,
+        }
+        for raw in entries.values()
+        for f in Entry.model_validate(raw).findings
+    ]
+    return sorted(rows, key=lambda r: (r["entry_id"], r["kind"], r["event_id"]))
+
+
+def all_views(
+    entries: Mapping[str, Any],
+    subjects: Mapping[str, Any],
+    sanctions: Mapping[str, Mapping[str, Any]],
+    dead_letters: Iterable[Mapping[str, Any]],
+    now: datetime | None,
+) -> dict[str, Any]:
+    """Every dump file's content; `now` judges the deadlines (None: nothing seen, no deadline)."""
+    return {
+        "entries": entries_view(entries),
+        "subjects": subjects_view(subjects),
+        "sanctions": sanctions_view(sanctions),
+        "obligations": obligations_view(entries, sanctions, now) if now else {},
+        "findings": findings_view(entries),
+        "dead_letters": dead_letters_view(dead_letters),
+    }

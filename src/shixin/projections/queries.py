@@ -50,7 +50,7 @@ async def subject_view(bootstrap: str, settings: Settings, subject_id: str) -> d
             "entries": [
                 entry.model_dump(mode="json")
                 for entry in sorted(state.entries.values(), key=lambda e: e.entry_id)
-                if entry.roles
+                if entry.named
             ],
         }
     sanctions: dict[str, Any] = {}

@@ -14,6 +14,7 @@ from typing import Any
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.entries import Entry, apply_event
 from shixin.domain.events import CourtEvent, SanctionEvent
+from shixin.domain.policy import DeadlinePolicy
 from shixin.domain.sanctions import DepartmentSanction, on_confirmation, on_status
 from shixin.domain.subjects import (
     EntryFacet,
@@ -27,7 +28,9 @@ from shixin.domain.subjects import (
 Store = MutableMapping[str, Any]
 
 
-def intake_step(entries: Store, event: CourtEvent, position: str) -> list[EntryFacet]:
+def intake_step(
+    entries: Store, event: CourtEvent, position: str, policy: DeadlinePolicy
+) -> list[EntryFacet]:
     """Apply a court event to its entry; return the facets to send to the subjects.
 
     Raises LifecycleError (a dead letter). A redelivered message re-sends the entry's current
@@ -36,7 +39,7 @@ def intake_step(entries: Store, event: CourtEvent, position: str) -> list[EntryF
     """
     raw = entries.get(event.entry_id)
     before = Entry.model_validate(raw) if raw is not None else None
-    after = apply_event(before, event, position)
+    after = apply_event(before, event, position, policy)
     if after is not before:
         entries[event.entry_id] = after.model_dump(mode="json")
     return entry_facets(after, str(event.event_id))
@@ -58,12 +61,15 @@ def department_step(
     status: SubjectStatus,
     catalog: Catalog,
     department: Department,
-    at: datetime,
+    at: datetime | None,
+    policy: DeadlinePolicy,
 ) -> list[SanctionEvent]:
-    """Fold a subject status into one department's table; return its feedback."""
+    """Fold a subject status into one department's table; return its feedback.
+
+    `at`: when the department acts (wall clock), or None for the event clock."""
     raw = sanctions.get(status.subject_id)
     before = DepartmentSanction.model_validate(raw) if raw is not None else None
-    after, feedback = on_status(before, status, catalog, department, at)
+    after, feedback = on_status(before, status, catalog, department, at, policy)
     if after is not None and after is not before:
         sanctions[status.subject_id] = after.model_dump(mode="json")
     return feedback

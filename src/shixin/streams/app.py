@@ -47,3 +47,17 @@ def count_feedback(kind: str) -> None:
     STATS[f"feedback.{kind}"] += 1
     if kind == "SanctionsApplied" and "first_applied_at" not in STATS:
         STATS["first_applied_at"] = time.monotonic()  # type: ignore[assignment]
+
+
+def guarded(app: faust.App, handler: Any) -> Any:
+    """An agent body that counts its crashes, so that `run` stops waiting instead of hanging."""
+
+    async def agent(stream: Any) -> None:
+        try:
+            await handler(stream)
+        except Exception:
+            STATS["agent_crashes"] += 1
+            raise
+
+    agent.__name__ = getattr(handler, "__name__", "agent")
+    return agent

@@ -17,10 +17,11 @@ from shixin.domain.events import COURT_EVENT_TYPES, CourtEvent
 from shixin.domain.reasons import describe_validation_error
 from shixin.domain.subjects import EntryFacet
 from shixin.projections.steps import intake_step, subject_step
+from shixin.runtime.catalogs import get_policy
 from shixin.runtime.settings import Settings
 from shixin.schemas.errors import DecodeError
 from shixin.schemas.model_codec import decode_event
-from shixin.streams.app import make_app, mark_processed
+from shixin.streams.app import guarded, make_app, mark_processed
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.subject_status import encode_status
 from shixin.streams.topics import facets_topic_name, key_bytes, raw_topic
@@ -41,6 +42,7 @@ def position_of(message: Any) -> str:
 class CourtRole:
     def __init__(self, settings: Settings, bootstrap: str, **app_options: Any) -> None:
         self.settings = settings
+        self.policy = get_policy(settings.deadline_policy)
         self.app = app = make_app("court", settings, bootstrap, **app_options)
         self.entries = app.Table("entries", partitions=settings.partitions)
         self.subjects = app.Table("subjects", partitions=settings.partitions)
@@ -48,8 +50,8 @@ class CourtRole:
         self.facets = raw_topic(app, facets_topic_name(settings), settings, internal=True)
         self.status = raw_topic(app, settings.topic_subject_status, settings)
         self.dead_letters = DeadLetterSink(app, settings)
-        app.agent(self.court_events, name="intake")(self._intake)
-        app.agent(self.facets, name="subject_fold")(self._subject_fold)
+        app.agent(self.court_events, name="intake")(guarded(app, self._intake))
+        app.agent(self.facets, name="subject_fold")(guarded(app, self._subject_fold))
 
     async def _intake(self, stream: faust.StreamT[Any]) -> None:
         async for event in stream.events():
@@ -65,7 +67,7 @@ class CourtRole:
                 raise DecodeError("empty message (no value)")
             court_event = decode_court_event(value)
             event_id = str(court_event.event_id)
-            facets = intake_step(self.entries, court_event, position_of(message))
+            facets = intake_step(self.entries, court_event, position_of(message), self.policy)
         except DecodeError as exc:
             await self.dead_letters.send(message, exc.reason)
             return

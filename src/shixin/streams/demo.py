@@ -58,7 +58,7 @@ def summary(roles: Roles, started: float) -> dict[str, Any]:
     sanctionable = sum(
         1
         for row in roles.court.subjects.values()
-        if any(e["listed"] and e["roles"] for e in row["entries"].values())
+        if any(e["listed"] and e.get("named", True) for e in row["entries"].values())
     )
     by_state: Counter[str] = Counter()
     for role in roles.departments.values():

@@ -8,7 +8,7 @@ from aiokafka import TopicPartition
 
 from shixin.runtime.offsets import fetched_end_offsets
 from shixin.runtime.settings import Settings
-from shixin.streams.app import PROGRESS
+from shixin.streams.app import PROGRESS, STATS
 from shixin.streams.roles import Roles
 
 
@@ -28,7 +28,10 @@ async def wait_idle(
     )
     deadline = asyncio.get_running_loop().time() + timeout
     previous: dict[TopicPartition, int] | None = None
+    crashes = STATS["agent_crashes"]
     while True:
+        if STATS["agent_crashes"] > crashes:
+            raise RuntimeError("an agent crashed (see the log); the pipeline cannot become idle")
         ends = await fetched_end_offsets(bootstrap, tps)
         caught_up = all(
             PROGRESS[(app_id, tp.topic, tp.partition)] >= ends[tp]

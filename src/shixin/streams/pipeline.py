@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from shixin.domain.catalog import Catalog
-from shixin.domain.events import AnyEvent
+from shixin.domain.events import AnyEvent, event_time
 from shixin.projections import dumps
 from shixin.runtime.admin import ensure_topics
 from shixin.runtime.reader import read_topic
@@ -53,24 +54,32 @@ async def read_dead_letters(bootstrap: str, settings: Settings) -> list[dict[str
     return letters
 
 
-async def live_views(bootstrap: str, roles: Roles, settings: Settings) -> dict[str, Any]:
+async def live_views(
+    bootstrap: str, roles: Roles, settings: Settings, now: datetime | None
+) -> dict[str, Any]:
     """The projections of a pipeline hosted here, as the dump files show them."""
     assert roles.court is not None
-    return {
-        "entries": dumps.entries_view(dict(roles.court.entries.items())),
-        "subjects": dumps.subjects_view(dict(roles.court.subjects.items())),
-        "sanctions": dumps.sanctions_view(
-            {dept_id: dict(role.sanctions.items()) for dept_id, role in roles.departments.items()}
-        ),
-        "dead_letters": dumps.dead_letters_view(await read_dead_letters(bootstrap, settings)),
-    }
+    return dumps.all_views(
+        dict(roles.court.entries.items()),
+        dict(roles.court.subjects.items()),
+        {dept_id: dict(role.sanctions.items()) for dept_id, role in roles.departments.items()},
+        await read_dead_letters(bootstrap, settings),
+        now,
+    )
 
 
 async def run_events(
-    bootstrap: str, settings: Settings, catalog: Catalog, events: list[AnyEvent]
+    bootstrap: str,
+    settings: Settings,
+    catalog: Catalog,
+    events: list[AnyEvent],
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Publish `events` through every role, wait until all is idle, return the projections."""
+    """Publish `events` through every role, wait until all is idle, return the projections
+    (deadlines judged at `now`, by default the latest event time)."""
+    if now is None and events:
+        now = max(event_time(e) for e in events)
     async with hosted("all", settings, bootstrap, catalog) as roles:
         await publish_events(bootstrap, settings, events)
         await wait_idle(bootstrap, roles, settings)
-        return await live_views(bootstrap, roles, settings)
+        return await live_views(bootstrap, roles, settings, now)
