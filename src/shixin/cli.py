@@ -159,7 +159,11 @@ class contextlib_suppress:
 
 
 @main.command()
-@click.option("--role", required=True, help="court, department:<id>, departments or all")
+@click.option(
+    "--role",
+    required=True,
+    help="court, sla, department:<id>, departments or all (comma-separated)",
+)
 def worker(role: str) -> None:
     """Run one role against SHIXIN_KAFKA_BOOTSTRAP (or the embedded broker)."""
     asyncio.run(_serve(role, _settings()))
@@ -406,6 +410,89 @@ def query_subject(subject_id: str, as_json: bool) -> None:
         )
     for dept, row in sorted(view["sanctions"].items()):
         click.echo(f"  {dept}: {row['state']} {', '.join(row['measures'])}")
+
+
+@query.command("obligations")
+@click.option("--status", type=click.Choice(["open", "met", "missed", "breached"]), default=None)
+@click.option("--department", default=None)
+@click.option("--court", default=None)
+@click.option("--now", "now_text", default=None, help="judge at this time (default: now)")
+@click.option("--json", "as_json", is_flag=True)
+def query_obligations(
+    status: str | None,
+    department: str | None,
+    court: str | None,
+    now_text: str | None,
+    as_json: bool,
+) -> None:
+    """Obligations (deadlines) the sla role holds, judged now."""
+    from datetime import datetime
+
+    from shixin.projections.dumps import cst
+    from shixin.projections.sla_report import monitored_obligations, select
+
+    settings = _settings()
+    if not settings.kafka_bootstrap:
+        raise click.UsageError("set SHIXIN_KAFKA_BOOTSTRAP to the cluster to query")
+    now = _parse_time(now_text, "--now") or datetime.now().astimezone()
+    found = select(
+        asyncio.run(monitored_obligations(settings.kafka_bootstrap, settings)),
+        now,
+        status,
+        department,
+        court,
+    )
+    rows = [
+        {
+            **o.model_dump(mode="json"),
+            "opened_at": cst(o.opened_at),
+            "closed_at": cst(o.closed_at),
+            "verdict": o.judged(now),
+        }
+        for o in found
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} obligation(s)")
+    for column in ("id", "kind", "due_on", "closed_at", "verdict"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["id"], row["kind"], row["due_on"] or "-", row["closed_at"] or "-", row["verdict"]
+        )
+    (console if console.is_terminal else Console(width=200)).print(table)
+
+
+@query.command("sla")
+@click.option("--now", "now_text", default=None, help="judge at this time (default: now)")
+@click.option("--json", "as_json", is_flag=True)
+def query_sla(now_text: str | None, as_json: bool) -> None:
+    """SLA summary per department and court: on time, late, breached, open; time to lift."""
+    from datetime import datetime
+
+    from shixin.projections.sla_report import monitored_obligations, summary
+
+    settings = _settings()
+    if not settings.kafka_bootstrap:
+        raise click.UsageError("set SHIXIN_KAFKA_BOOTSTRAP to the cluster to query")
+    now = _parse_time(now_text, "--now") or datetime.now().astimezone()
+    data = summary(asyncio.run(monitored_obligations(settings.kafka_bootstrap, settings)), now)
+    if as_json:
+        _print_json(data)
+        return
+    for group in ("departments", "courts"):
+        table = Table(title=group)
+        for column in ("id", "met", "missed", "breached", "open", "lift h median", "lift h p95"):
+            table.add_column(column)
+        for key, row in sorted(data[group].items()):
+            table.add_row(
+                key,
+                *(str(row[k]) for k in ("met", "missed", "breached", "open")),
+                str(row.get("lift_hours_median", "-")),
+                str(row.get("lift_hours_p95", "-")),
+            )
+        (console if console.is_terminal else Console(width=200)).print(table)
 
 
 @main.command("check")

@@ -68,7 +68,9 @@ class Replay:
     def court_event(self, event: CourtEvent, partition: int, offset: int) -> None:
         topic = self.settings.topic_court_events
         try:
-            facets = intake_step(self.entries, event, f"{topic}/{partition}@{offset}", self.policy)
+            facets, _deadlines = intake_step(
+                self.entries, event, f"{topic}/{partition}@{offset}", self.policy
+            )
         except LifecycleError as exc:
             self.dead_letter(str(exc), topic, partition, offset, str(event.event_id))
             return

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifted, SanctionsRetained
+from shixin.domain.obligations import DeadlineEvent
 from shixin.domain.reasons import describe_validation_error
 from shixin.projections.steps import confirmation_step, department_step
 from shixin.runtime.catalogs import get_policy
@@ -26,6 +27,7 @@ from shixin.schemas.errors import DecodeError
 from shixin.schemas.model_codec import decode_event, encode_model
 from shixin.streams.app import count_feedback, guarded, make_app, mark_processed
 from shixin.streams.dead_letters import DeadLetterSink
+from shixin.streams.deadline_events import encode_deadline
 from shixin.streams.subject_status import decode_status
 from shixin.streams.topics import raw_topic
 
@@ -54,6 +56,7 @@ class DepartmentRole:
         self.status = raw_topic(app, settings.topic_subject_status, settings)
         self.feedback = raw_topic(app, settings.topic_sanction_events, settings)
         self.confirmations = raw_topic(app, settings.topic_confirmations, settings)
+        self.sla = raw_topic(app, settings.topic_sla_events, settings)
         self.dead_letters = DeadLetterSink(app, settings)
         app.agent(self.status, name="status")(guarded(app, self._on_status))
         app.agent(self.confirmations, name="confirmations")(guarded(app, self._on_confirmation))
@@ -72,7 +75,7 @@ class DepartmentRole:
             except ValidationError as exc:
                 await self.dead_letters.send(message, describe_validation_error(exc))
             else:
-                feedback = department_step(
+                feedback, deadlines = department_step(
                     self.sanctions,
                     status,
                     self.catalog,
@@ -89,6 +92,7 @@ class DepartmentRole:
                     )
                     await self.feedback.send(key=item.subject_id, value=encode_model(item))
                     count_feedback(item.type)
+                await self._send_deadlines(deadlines)
             mark_processed(self.app, message)
 
     async def _on_confirmation(self, stream: faust.StreamT[Any]) -> None:
@@ -116,9 +120,10 @@ class DepartmentRole:
             await self.dead_letters.send(
                 message, "a confirmation must have origin person", str(item.event_id)
             )
-        elif confirmation_step(self.sanctions, item):
+        elif (deadlines := confirmation_step(self.sanctions, item)) is not None:
             await self.feedback.send(key=item.subject_id, value=encode_model(item))
             count_feedback(item.type)
+            await self._send_deadlines(deadlines)
         else:
             await self.dead_letters.send(
                 message,
@@ -126,3 +131,7 @@ class DepartmentRole:
                 "task for this subject",
                 str(item.event_id),
             )
+
+    async def _send_deadlines(self, deadlines: list[DeadlineEvent]) -> None:
+        for change in deadlines:
+            await self.sla.send(key=change.obligation.id, value=encode_deadline(change))

@@ -155,7 +155,11 @@ def _deadlines(
     """The court's obligations and the findings after `event` (DESIGN §4 Deadlines, Findings)."""
     obligations = before.obligations if before else ()
     findings = list(before.findings if before else ())
-    base = {"entry_id": after.entry_id, "subject_id": after.subject.id if after.subject else None}
+    base = {
+        "entry_id": after.entry_id,
+        "subject_id": after.subject.id if after.subject else None,
+        "court": after.court.code,
+    }
     if isinstance(event, DebtorListed):
         findings += listing_findings(event, warned=before is not None)
         if event.term_ends_on is not None:

@@ -9,6 +9,7 @@ intervals), whatever order the live pipeline learnt the entries in.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -29,6 +30,7 @@ class Obligation(BaseModel):
     entry_id: str | None = None
     department: str | None = None
     subject_id: str | None = None
+    court: str | None = None
     opened_at: AwareDatetime
     # None only when the holiday calendar does not cover the period yet (a finding says so)
     due_on: date | None
@@ -90,3 +92,55 @@ def safe_due(compute: Callable[[], date]) -> date | None:
         return compute()
     except CalendarError:
         return None
+
+
+DeadlineEventType = Literal[
+    "DeadlineOpened", "DeadlineMet", "DeadlineMissed", "DeadlineBreached", "DeadlineCancelled"
+]
+_SLA_NAMESPACE = uuid.UUID("0b7f8f2a-3c55-4f0e-9a53-7f6c1d2e4b10")
+
+
+class DeadlineEvent(BaseModel):
+    """What happened to one obligation (topic ``sla.events``, key: obligation id)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: uuid.UUID
+    type: DeadlineEventType
+    obligation: Obligation
+    # when it happened: opened_at, closed_at, or the monitor's "now" for a breach
+    at: AwareDatetime
+
+
+def deadline_event(kind: DeadlineEventType, obligation: Obligation, at: datetime) -> DeadlineEvent:
+    return DeadlineEvent(
+        event_id=uuid.uuid5(_SLA_NAMESPACE, f"{obligation.id}/{kind}"),
+        type=kind,
+        obligation=obligation,
+        at=at,
+    )
+
+
+def obligation_changes(
+    before: tuple[Obligation, ...], after: tuple[Obligation, ...]
+) -> list[DeadlineEvent]:
+    """The deadline events between two states of the same holder's obligations."""
+    known = {o.id: o for o in before}
+    still = {o.id for o in after}
+    events = [
+        deadline_event("DeadlineCancelled", o, o.opened_at) for o in before if o.id not in still
+    ]
+    for o in after:
+        previous = known.get(o.id)
+        if previous is None:
+            events.append(deadline_event("DeadlineOpened", o, o.opened_at))
+        if o.closed_at is not None and (previous is None or previous.closed_at is None):
+            met = o.due_on is None or o.judged(o.closed_at) == "met"
+            events.append(
+                deadline_event("DeadlineMet" if met else "DeadlineMissed", o, o.closed_at)
+            )
+    return events
+
+
+def breached(obligation: Obligation, now: datetime) -> bool:
+    return obligation.closed_at is None and obligation.judged(now) == "breached"

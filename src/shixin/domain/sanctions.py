@@ -106,13 +106,14 @@ def owed_lifts(
     lift_days = min(m.lift_days for m in measures)
     owed = []
     for start in gap_starts((e.listed_at, e.stopped_at) for e in requiring):  # type: ignore[misc]
-        cause = max(e.entry_id for e in requiring if e.stopped_at == start)
+        cause = max((e for e in requiring if e.stopped_at == start), key=lambda e: e.entry_id)
         owed.append(
             Obligation(
                 id=f"department_lift/{department.id}/{status.subject_id}/"
                 f"{start.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
                 kind="department_lift",
-                entry_id=cause,
+                entry_id=cause.entry_id,
+                court=cause.court_code,
                 department=department.id,
                 subject_id=status.subject_id,
                 opened_at=start,

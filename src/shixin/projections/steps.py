@@ -14,6 +14,7 @@ from typing import Any
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.entries import Entry, apply_event
 from shixin.domain.events import CourtEvent, SanctionEvent
+from shixin.domain.obligations import DeadlineEvent, Obligation, obligation_changes
 from shixin.domain.policy import DeadlinePolicy
 from shixin.domain.sanctions import DepartmentSanction, on_confirmation, on_status
 from shixin.domain.subjects import (
@@ -30,7 +31,7 @@ Store = MutableMapping[str, Any]
 
 def intake_step(
     entries: Store, event: CourtEvent, position: str, policy: DeadlinePolicy
-) -> list[EntryFacet]:
+) -> tuple[list[EntryFacet], list[DeadlineEvent]]:
     """Apply a court event to its entry; return the facets to send to the subjects.
 
     Raises LifecycleError (a dead letter). A redelivered message re-sends the entry's current
@@ -42,7 +43,8 @@ def intake_step(
     after = apply_event(before, event, position, policy)
     if after is not before:
         entries[event.entry_id] = after.model_dump(mode="json")
-    return entry_facets(after, str(event.event_id))
+    changes = obligation_changes(before.obligations if before else (), after.obligations)
+    return entry_facets(after, str(event.event_id)), changes
 
 
 def subject_step(subjects: Store, facet: EntryFacet) -> SubjectStatus | None:
@@ -63,25 +65,56 @@ def department_step(
     department: Department,
     at: datetime | None,
     policy: DeadlinePolicy,
-) -> list[SanctionEvent]:
+) -> tuple[list[SanctionEvent], list[DeadlineEvent]]:
     """Fold a subject status into one department's table; return its feedback.
 
     `at`: when the department acts (wall clock), or None for the event clock."""
     raw = sanctions.get(status.subject_id)
     before = DepartmentSanction.model_validate(raw) if raw is not None else None
     after, feedback = on_status(before, status, catalog, department, at, policy)
-    if after is not None and after is not before:
-        sanctions[status.subject_id] = after.model_dump(mode="json")
-    return feedback
+    if after is None or after is before:
+        return feedback, []
+    sanctions[status.subject_id] = after.model_dump(mode="json")
+    return feedback, obligation_changes(before.lifts if before else (), after.lifts)
 
 
-def confirmation_step(sanctions: Store, event: SanctionEvent) -> bool:
-    """Record a person's confirmation of a manual department's action; False if unknown."""
+def confirmation_step(sanctions: Store, event: SanctionEvent) -> list[DeadlineEvent] | None:
+    """Record a person's confirmation of a manual department's action (None: no such task)."""
     raw = sanctions.get(event.subject_id)
     if raw is None:
-        return False
-    after = on_confirmation(DepartmentSanction.model_validate(raw), event)
+        return None
+    before = DepartmentSanction.model_validate(raw)
+    after = on_confirmation(before, event)
     if after is None:
-        return False
+        return None
     sanctions[event.subject_id] = after.model_dump(mode="json")
-    return True
+    return obligation_changes(before.lifts, after.lifts)
+
+
+def sla_step(obligations: Store, event: DeadlineEvent) -> Obligation | None:
+    """Fold a deadline event into the monitor's table; return the obligation if it changed.
+
+    Events may arrive in any order (their holders are different apps): the record keeps the
+    earliest closing time known and remembers whether a breach was reported."""
+    raw = obligations.get(event.obligation.id)
+    if event.type == "DeadlineCancelled":
+        if raw is not None:
+            del obligations[event.obligation.id]
+        return None
+    record = dict(raw) if raw is not None else {"breach_reported": False}
+    known = Obligation.model_validate(record["obligation"]) if raw is not None else None
+    new = event.obligation
+    if (
+        known is not None
+        and known.closed_at is not None
+        and (new.closed_at is None or known.closed_at <= new.closed_at)
+    ):
+        new = new.model_copy(update={"closed_at": known.closed_at})
+    changed = known != new
+    record["obligation"] = new.model_dump(mode="json")
+    if event.type == "DeadlineBreached" and not record["breach_reported"]:
+        record["breach_reported"] = True
+        changed = True
+    if changed:
+        obligations[new.id] = record
+    return new if changed else None

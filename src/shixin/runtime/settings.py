@@ -29,6 +29,8 @@ class Settings(BaseSettings):
 
     catalog: str | None = Field(default=None, description="path to another catalog file")
     deadline_policy: str = "brief"
+    # how often (seconds) the sla role looks for deadlines that passed while still open
+    sla_check_interval: float = 5.0
     # when an agent acts at once: the wall clock (live) or the causing event's time (run/replay)
     action_clock: Literal["wall", "event"] = "wall"
 

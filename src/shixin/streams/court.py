@@ -23,6 +23,7 @@ from shixin.schemas.errors import DecodeError
 from shixin.schemas.model_codec import decode_event
 from shixin.streams.app import guarded, make_app, mark_processed
 from shixin.streams.dead_letters import DeadLetterSink
+from shixin.streams.deadline_events import encode_deadline
 from shixin.streams.subject_status import encode_status
 from shixin.streams.topics import facets_topic_name, key_bytes, raw_topic
 
@@ -49,6 +50,7 @@ class CourtRole:
         self.court_events = raw_topic(app, settings.topic_court_events, settings, raw_keys=True)
         self.facets = raw_topic(app, facets_topic_name(settings), settings, internal=True)
         self.status = raw_topic(app, settings.topic_subject_status, settings)
+        self.sla = raw_topic(app, settings.topic_sla_events, settings)
         self.dead_letters = DeadLetterSink(app, settings)
         app.agent(self.court_events, name="intake")(guarded(app, self._intake))
         app.agent(self.facets, name="subject_fold")(guarded(app, self._subject_fold))
@@ -67,7 +69,9 @@ class CourtRole:
                 raise DecodeError("empty message (no value)")
             court_event = decode_court_event(value)
             event_id = str(court_event.event_id)
-            facets = intake_step(self.entries, court_event, position_of(message), self.policy)
+            facets, deadlines = intake_step(
+                self.entries, court_event, position_of(message), self.policy
+            )
         except DecodeError as exc:
             await self.dead_letters.send(message, exc.reason)
             return
@@ -79,6 +83,8 @@ class CourtRole:
             return
         for facet in facets:
             await self.facets.send(key=facet.subject_id, value=facet.model_dump_json().encode())
+        for change in deadlines:
+            await self.sla.send(key=change.obligation.id, value=encode_deadline(change))
 
     async def _subject_fold(self, stream: faust.StreamT[Any]) -> None:
         async for event in stream.events():

@@ -17,6 +17,7 @@ from shixin.domain.catalog import Catalog
 from shixin.runtime.logging import get_logger, quiet_libraries
 from shixin.runtime.settings import Settings
 from shixin.streams.court import CourtRole
+from shixin.streams.sla import SlaRole
 from shixin.streams.topics import facets_topic_name
 
 log = get_logger(__name__)
@@ -30,10 +31,12 @@ class UnknownRole(ValueError):
 class Roles:
     court: CourtRole | None = None
     departments: dict[str, DepartmentRole] = field(default_factory=dict)
+    sla: SlaRole | None = None
 
     @property
     def apps(self) -> list[faust.App]:
         apps = [self.court.app] if self.court else []
+        apps += [self.sla.app] if self.sla else []
         return apps + [d.app for d in self.departments.values()]
 
     def consumed_topics(self, settings: Settings) -> dict[str, list[str]]:
@@ -41,6 +44,8 @@ class Roles:
         out: dict[str, list[str]] = {}
         if self.court:
             out[self.court.app.conf.id] = [settings.topic_court_events, facets_topic_name(settings)]
+        if self.sla:
+            out[self.sla.app.conf.id] = [settings.topic_sla_events]
         for dept in self.departments.values():
             out[dept.app.conf.id] = [settings.topic_subject_status, settings.topic_confirmations]
         return out
@@ -68,12 +73,16 @@ def build_roles(
     for part in (p.strip() for p in role.split(",")):
         if part in ("court", "all"):
             roles.court = CourtRole(settings, bootstrap, **app_options, **web_options)
+        if part in ("sla", "all"):
+            roles.sla = SlaRole(settings, bootstrap, **app_options)
         if part in ("departments", "all"):
             wanted += [d.id for d in catalog.departments]
         elif part.startswith("department:"):
             wanted.append(part.split(":", 1)[1])
-        elif part != "court":
-            raise UnknownRole(f"unknown role {part!r}: court, department:<id>, departments or all")
+        elif part not in ("court", "sla"):
+            raise UnknownRole(
+                f"unknown role {part!r}: court, sla, department:<id>, departments or all"
+            )
     for dept_id in dict.fromkeys(wanted):
         department = catalog.department_by_id.get(dept_id)
         if department is None:

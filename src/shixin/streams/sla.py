@@ -1,0 +1,77 @@
+"""The `sla` role: the deadline monitor.
+
+Obligations are opened and closed where the knowledge is (the court's entry fold, each
+department's fold), which report them on sla.events. The monitor keeps every obligation in a
+changelog-backed table (a restart loses no deadline; Faust's timers alone are not persistent)
+and, with "now" from the wall clock, raises DeadlineBreached within seconds of a due day passing.
+A breach is reported through the monitor's own topic, so the table notes it inside stream
+iteration and a restart does not report it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+
+from shixin.domain.obligations import Obligation, breached, deadline_event
+from shixin.domain.reasons import describe_validation_error
+from shixin.projections.steps import sla_step
+from shixin.runtime.logging import get_logger
+from shixin.runtime.settings import Settings
+from shixin.schemas.errors import DecodeError
+from shixin.streams.app import STATS, guarded, make_app, mark_processed
+from shixin.streams.dead_letters import DeadLetterSink
+from shixin.streams.deadline_events import decode_deadline, encode_deadline
+from shixin.streams.topics import raw_topic
+
+log = get_logger(__name__)
+
+
+class SlaRole:
+    def __init__(self, settings: Settings, bootstrap: str, **app_options: Any) -> None:
+        self.settings = settings
+        self.app = app = make_app("sla", settings, bootstrap, **app_options)
+        self.obligations = app.Table("obligations", partitions=settings.partitions)
+        self.events = raw_topic(app, settings.topic_sla_events, settings)
+        self.dead_letters = DeadLetterSink(app, settings)
+        app.agent(self.events, name="monitor")(guarded(app, self._monitor))
+        app.timer(interval=settings.sla_check_interval)(self.check_breaches)
+
+    async def _monitor(self, stream: faust.StreamT[Any]) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                change = decode_deadline(message.value)
+            except DecodeError as exc:
+                await self.dead_letters.send(message, exc.reason)
+            except ValidationError as exc:
+                await self.dead_letters.send(message, describe_validation_error(exc))
+            else:
+                sla_step(self.obligations, change)
+                if change.type == "DeadlineBreached":
+                    STATS["deadlines_breached"] += 1
+            mark_processed(self.app, message)
+
+    async def check_breaches(self) -> int:
+        """Report every open obligation whose due day has passed (wall clock); return how many."""
+        now = datetime.now(UTC)
+        reported = 0
+        for record in list(self.obligations.values()):
+            if record.get("breach_reported"):
+                continue
+            obligation = Obligation.model_validate(record["obligation"])
+            if breached(obligation, now):
+                log.warning(
+                    "deadline.breached",
+                    obligation=obligation.id,
+                    due_on=str(obligation.due_on),
+                    department=obligation.department,
+                    court=obligation.court,
+                )
+                change = deadline_event("DeadlineBreached", obligation, now)
+                await self.events.send(key=obligation.id, value=encode_deadline(change))
+                reported += 1
+        return reported
