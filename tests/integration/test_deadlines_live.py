@@ -4,6 +4,7 @@ offline replay; a passed deadline is raised as a breach within seconds."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 from shixin.audit.replay import Replay
 from shixin.domain.events import ANY_EVENT_ADAPTER
@@ -15,7 +16,8 @@ from shixin.streams.idle import wait_idle
 from shixin.streams.pipeline import hosted
 from shixin.synthetic import generate_history
 from tests.builders import listed, performed, person_id, shielded
-from tests.conftest import isolated_settings
+from tests.conftest import isolated_settings, settings_env
+from tests.e2e.test_cli import shixin
 from tests.integration.helpers import feed
 
 DEPARTMENTS = ("aviation", "immigration", "education")
@@ -84,6 +86,16 @@ async def test_a_passed_deadline_is_raised_as_a_breach_within_seconds(bootstrap,
         assert str(breach.obligation.due_on) == "2024-03-25"  # 23rd is a Saturday: next working day
         await wait_idle(bootstrap, roles, settings, timeout=30)
         assert roles.sla.obligations["court_exit/L1/performed"]["breach_reported"] is True
+        env = settings_env(settings, bootstrap)
+        listed_now = shixin("query", "obligations", "--status", "breached", "--json", env=env)
+        assert listed_now.returncode == 0, listed_now.stderr
+        rows = json.loads(listed_now.stdout)
+        assert [r["id"] for r in rows] == ["court_exit/L1/performed"]
+        assert rows[0]["court"] == "C360483" and rows[0]["verdict"] == "breached"
+        by_court = shixin("query", "obligations", "--court", "NOPE", "--json", env=env)
+        assert json.loads(by_court.stdout) == []
+        sla = json.loads(shixin("query", "sla", "--json", env=env).stdout)
+        assert sla["courts"]["C360483"]["breached"] == 1
         # shielding late closes it as missed
         await feed(bootstrap, settings, roles, [shielded("L1", "2024-04-01T10:00:00+08:00")])
         record = roles.sla.obligations["court_exit/L1/performed"]
