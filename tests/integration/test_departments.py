@@ -269,3 +269,31 @@ async def test_a_department_started_later_catches_up_from_the_beginning(bootstra
         # and it has seen every subject the court role knows, like an early department
         aviation = roles.departments["aviation"].sanctions
         assert set(rail.keys()) == set(aviation.keys())
+
+
+async def test_a_retention_ends_at_its_date(bootstrap, catalog):
+    settings = isolated_settings(action_clock="wall", retention_check_interval=0.5)
+    p = person_id(1801)
+    env = settings_env(settings, bootstrap)
+    async with hosted("court,department:aviation", settings, bootstrap, catalog) as roles:
+        await feed(bootstrap, settings, roles, [listed("V1", p)])
+        kept = shixin(
+            "department", "confirm", "--department", "aviation", "--subject", p,
+            "--action", "retain", "--legal-basis", "《某法》第十条", "--until", "2024-12-31",
+            env=env,
+        )  # fmt: skip
+        assert kept.returncode == 0, kept.stderr
+        await wait_idle(bootstrap, roles, settings, timeout=60)
+        await feed(bootstrap, settings, roles, [shielded("V1", "2024-04-01T10:00:00+08:00")])
+        # the end date is long past by the wall clock: the department's timer lifts it
+        for _ in range(40):
+            await wait_idle(bootstrap, roles, settings, timeout=60)
+            if sanction(roles, "aviation", p)["state"] == "lifted":
+                break
+            await asyncio.sleep(0.25)
+        row = sanction(roles, "aviation", p)
+        assert row["state"] == "lifted" and row["retained"] == [] and row["enforced"] == []
+        reported = [
+            e for e in await feedback(bootstrap, settings, p) if e.type == "SanctionsLifted"
+        ]
+        assert [(e.origin, e.measures) for e in reported][-1] == ("agent", ("consumption.flights",))

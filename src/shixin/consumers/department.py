@@ -16,9 +16,11 @@ import faust
 from pydantic import ValidationError
 
 from shixin.domain.catalog import Catalog, Department
+from shixin.domain.deadlines import local_date
 from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifted, SanctionsRetained
 from shixin.domain.obligations import DeadlineEvent
 from shixin.domain.reasons import describe_validation_error
+from shixin.domain.sanctions import DepartmentSanction, retention_end, retention_ended
 from shixin.projections.steps import confirmation_step, department_step
 from shixin.runtime.catalogs import get_policy
 from shixin.runtime.logging import get_logger
@@ -60,6 +62,7 @@ class DepartmentRole:
         self.dead_letters = DeadLetterSink(app, settings)
         app.agent(self.status, name="status")(guarded(app, self._on_status))
         app.agent(self.confirmations, name="confirmations")(guarded(app, self._on_confirmation))
+        app.timer(interval=settings.retention_check_interval)(self.end_retentions)
 
     def action_time(self) -> datetime | None:
         """The wall clock live; None for the event clock (run and replay)."""
@@ -116,7 +119,14 @@ class DepartmentRole:
             mark_processed(self.app, message)
 
     async def _confirm(self, message: Any, item: SanctionEvent) -> None:
-        if item.origin != "person":
+        ours = item.origin == "agent" and isinstance(item, SanctionsLifted)
+        if ours:
+            # our own timer: a retention ended (ignored if a person lifted it meanwhile)
+            raw = self.sanctions.get(item.subject_id)
+            row = DepartmentSanction.model_validate(raw) if raw is not None else None
+            if row is None or not retention_ended(row, local_date(item.at)):
+                return
+        if item.origin != "person" and not ours:
             await self.dead_letters.send(
                 message, "a confirmation must have origin person", str(item.event_id)
             )
@@ -135,3 +145,21 @@ class DepartmentRole:
     async def _send_deadlines(self, deadlines: list[DeadlineEvent]) -> None:
         for change in deadlines:
             await self.sla.send(key=change.obligation.id, value=encode_deadline(change))
+
+    async def end_retentions(self) -> int:
+        """Lift every retention whose end date has passed (wall clock); return how many.
+
+        The lift goes through our own confirmations topic, so the table changes inside stream
+        processing like any confirmation."""
+        if self.settings.action_clock == "event":
+            return 0  # run and replay judge retentions at --now instead
+        now = datetime.now(UTC)
+        today = local_date(now)
+        ended = 0
+        for raw in list(self.sanctions.values()):
+            row = DepartmentSanction.model_validate(raw)
+            if retention_ended(row, today):
+                lift = retention_end(row, now)
+                await self.confirmations.send(key=row.subject_id, value=encode_model(lift))
+                ended += 1
+        return ended

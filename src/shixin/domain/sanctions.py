@@ -279,3 +279,23 @@ def on_confirmation(
             "updated_at": event.at,
         }
     )
+
+
+def retention_ended(row: DepartmentSanction, today: date) -> bool:
+    """A retention ends at its date: from the next day on, the measure must be lifted."""
+    return bool(row.retained) and row.retained_until is not None and today > row.retained_until
+
+
+def retention_end(row: DepartmentSanction, at: datetime) -> SanctionsLifted:
+    """The lift a department's agent makes when a retention has ended."""
+    return SanctionsLifted(
+        event_id=uuid.uuid5(
+            _FEEDBACK_NAMESPACE, f"{row.department}/{row.subject_id}/retention/{row.retained_until}"
+        ),
+        department=row.department,
+        subject_id=row.subject_id,
+        measures=row.retained,
+        entry_ids=row.entry_ids,
+        at=at,
+        origin="agent",
+    )

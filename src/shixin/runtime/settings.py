@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     deadline_policy: str = "brief"
     # how often (seconds) the sla role looks for deadlines that passed while still open
     sla_check_interval: float = 5.0
+    # how often (seconds) a department looks for retentions whose end date has passed
+    retention_check_interval: float = 60.0
     # when an agent acts at once: the wall clock (live) or the causing event's time (run/replay)
     action_clock: Literal["wall", "event"] = "wall"
 
