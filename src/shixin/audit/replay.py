@@ -52,6 +52,7 @@ class Replay:
         self.catalog = catalog
         self.policy = policy
         self.latest: datetime | None = None  # the latest event time seen: the default "now"
+        self.until: datetime | None = None  # events later than this are left out
         self.entries: Store = {}
         self.subjects: Store = {}
         self.sanctions: dict[str, Store] = {d.id: {} for d in catalog.departments}
@@ -88,16 +89,26 @@ class Replay:
                     self.policy,
                 )
 
-    def event(self, event: AnyEvent) -> None:
-        self.events += 1
-        moment = event_time(event)
+    def note_time(self, moment: datetime) -> None:
         self.latest = moment if self.latest is None else max(self.latest, moment)
+
+    def event(self, event: AnyEvent) -> None:
+        """One event as `shixin publish` would have placed it (positions count every event,
+        also those left out by `until`)."""
+        confirmation = isinstance(event, SanctionsApplied | SanctionsLifted | SanctionsRetained)
+        topic = (
+            self.settings.topic_confirmations if confirmation else self.settings.topic_court_events
+        )
+        key = event.subject_id if confirmation else event.entry_id  # type: ignore[union-attr]
+        partition, offset = self._position(topic, key)
+        if self.until is not None and event_time(event) > self.until:
+            return
+        self.events += 1
+        self.note_time(event_time(event))
         if isinstance(event, SanctionsApplied | SanctionsLifted | SanctionsRetained):
-            self._position(self.settings.topic_confirmations, event.subject_id)
             if event.origin == "person" and event.department in self.sanctions:
                 confirmation_step(self.sanctions[event.department], event)
             return
-        partition, offset = self._position(self.settings.topic_court_events, event.entry_id)
         self.court_event(event, partition, offset)
 
     def dead_letter(
