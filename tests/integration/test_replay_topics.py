@@ -53,3 +53,40 @@ async def test_replay_from_topics_equals_the_live_tables(bootstrap, catalog, tmp
     assert entries["H2"]["state"] == "listed" and replayed["entries"]["H2"]["state"] == "shielded"
     sanctions = json.loads((until / "sanctions.json").read_text("utf-8"))
     assert sanctions["aviation"][q]["state"] == "applied"
+
+
+async def test_audit_verify_finds_a_difference_planted_in_a_live_table(bootstrap, catalog):
+    from aiokafka import AIOKafkaProducer
+
+    from shixin.projections.queries import changelog_topic
+    from shixin.streams.topics import key_bytes
+
+    settings = isolated_settings()
+    env = settings_env(settings, bootstrap)
+    p = person_id(2951)
+    async with hosted("court,department:aviation", settings, bootstrap, catalog) as roles:
+        await feed(bootstrap, settings, roles, [listed("J1", p), listed("J2", person_id(2952))])
+        await wait_idle(bootstrap, roles, settings, timeout=60)
+        clean = shixin("audit", "verify", "--department", "aviation", env=env)
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+        assert "no difference" in clean.stdout
+        tampered = dict(roles.court.entries["J1"])
+    # someone edits the live table behind the pipeline's back
+    tampered["state"] = "revoked"
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        from shixin.audit.replay import partition_for
+
+        await producer.send_and_wait(
+            changelog_topic(settings, "court", "entries"),
+            key=key_bytes("J1"),
+            value=json.dumps(tampered).encode(),
+            partition=partition_for("J1", settings.partitions),
+        )
+    finally:
+        await producer.stop()
+    found = shixin("audit", "verify", "--department", "aviation", "--json", env=env)
+    assert found.returncode == 1
+    diffs = json.loads(found.stdout)["differences"]
+    assert {"view": "entries", "key": "J1/state", "live": "revoked", "replay": "listed"} in diffs
