@@ -102,8 +102,15 @@ class Catalog(_Model):
     def measure_by_id(self) -> Mapping[str, Measure]:
         return {m.id: m for m in self.measures}
 
+    @cached_property
+    def _measures_by_department(self) -> Mapping[str, tuple[Measure, ...]]:
+        return {
+            d.id: tuple(m for m in self.measures if d.id in m.departments)
+            for d in self.departments
+        }
+
     def measures_of(self, department_id: str) -> tuple[Measure, ...]:
-        return tuple(m for m in self.measures if department_id in m.departments)
+        return self._measures_by_department.get(department_id, ())
 
     def measure_execution(self, measure: Measure) -> str:
         kinds = {self.department_by_id[d].execution for d in measure.departments}
