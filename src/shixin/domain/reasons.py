@@ -23,7 +23,8 @@ def _shown(value: Any, limit: int = 60) -> str:
 def _clip(text: str) -> str:
     if len(text) <= MAX_PROBLEM_CHARS:
         return text
-    return f"{text[: MAX_PROBLEM_CHARS - 1]}\u2026 ({len(text) - MAX_PROBLEM_CHARS + 1} more characters)"
+    more = len(text) - MAX_PROBLEM_CHARS + 1
+    return f"{text[: MAX_PROBLEM_CHARS - 1]}\u2026 ({more} more characters)"
 
 
 def _message(error: Any) -> str:
@@ -48,6 +49,8 @@ def _message(error: Any) -> str:
         )
     if kind in ("string_too_long", "too_long") and hasattr(error.get("input"), "__len__"):
         return f"{message}, got {len(error['input'])}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return f"{message}, got {_shown(error.get('input'))}"
     if kind in ("literal_error", "enum"):
         return f"{message}, got {_shown(error.get('input'))}"
     if kind.endswith("_type") or kind.endswith("_parsing"):
