@@ -252,7 +252,7 @@ def _summary_table(data: dict[str, Any]) -> Table:
 def _read_events_or_exit(path: Path) -> list[Any]:
     from shixin.streams.publish import parse_lines
 
-    with path.open(encoding="utf-8") as handle:
+    with path.open("rb") as handle:
         events, errors = parse_lines(handle)
     if errors:
         for error in errors:

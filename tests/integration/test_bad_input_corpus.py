@@ -5,6 +5,7 @@ crash)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from shixin.runtime.reader import read_topic
 from shixin.schemas.dead_letter import DeadLetter
 from shixin.schemas.model_codec import decode_dead_letter, encode_model
 from shixin.streams.app import STATS
+from shixin.streams.dead_letters import MAX_ORIGINAL_BYTES
 from shixin.streams.idle import wait_idle
 from shixin.streams.pipeline import hosted
 from shixin.streams.topics import key_bytes
@@ -91,9 +93,18 @@ async def feed_corpus(bootstrap: str, catalog: Any, cases: list[BadInput]) -> No
                 continue
             (letter,) = found
             expected = case.expected_raw_reason(topic, s.partition, s.before_offsets)
+            original = b"" if case.tombstone else case.raw
+            if original is not None and len(original) > MAX_ORIGINAL_BYTES:
+                # too big for one dead letter: cut, with the whole message's digest in the reason
+                digest = hashlib.sha256(original).hexdigest()
+                cut = (
+                    f" (original of {len(original)} bytes cut to {MAX_ORIGINAL_BYTES}; "
+                    f"sha256 {digest})"
+                )
+                expected = expected.removesuffix("$") + re.escape(cut) + "$"
+                original = original[:MAX_ORIGINAL_BYTES]
             if not re.search(expected, letter.reason):
                 problems.append(f"{case.name}: reason {letter.reason!r} !~ {expected!r}")
-            original = b"" if case.tombstone else case.raw
             if letter.original != original:
                 problems.append(f"{case.name}: the original bytes were not kept")
             if letter.topic != topic:
@@ -132,6 +143,7 @@ async def test_every_bad_input_becomes_one_precise_dead_letter_and_stops_nothing
 
 
 @pytest.mark.xfail(
+    condition=bool(live_gap_cases()),
     strict=True,
     reason="; ".join(f"{c.name}: {c.live_gap}" for c in live_gap_cases()) or "no known gap",
 )
@@ -139,5 +151,6 @@ async def test_the_cases_the_live_pipeline_cannot_handle_yet(bootstrap: str, cat
     """Known gaps outside validation (see `BadInput.live_gap`). Strict: when the streams code is
     fixed this passes, the run fails, and the case can join the test above."""
     cases = live_gap_cases()
-    assert cases
+    if not cases:
+        pytest.skip("no known gap: every case is in the test above")
     await feed_corpus(bootstrap, catalog, cases)

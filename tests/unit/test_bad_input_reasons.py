@@ -85,11 +85,6 @@ def test_a_file_mixing_every_bad_line_with_good_ones_reports_every_bad_line_only
     assert {getattr(e, "entry_id", None) for e in events} >= good
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_lines returns a confirmation it refuses for its origin as a valid event too "
-    "(src/shixin/streams/publish.py checks the origin after appending the event)",
-)
 def test_a_refused_line_is_not_also_returned_as_an_event() -> None:
     (case,) = [c for c in JSON_CASES if c.name == "confirmation-not-by-a-person"]
     assert case.json_line is not None
@@ -163,3 +158,10 @@ def test_the_templates_of_the_corpus_are_valid() -> None:
         correction("T-1", {"public": False}),
     ):
         COURT_EVENT_ADAPTER.validate_python(copy.deepcopy(event))
+
+
+def test_a_line_that_is_not_utf8_is_an_error_of_its_own() -> None:
+    good = b'{"not": "an event"}'
+    events, errors = parse_lines([b"\xff\xfe\x00{", good])
+    assert str(errors[0]) == "line 1: not UTF-8 text: byte 0xFF at 0"
+    assert errors[1].line == 2 and events == []

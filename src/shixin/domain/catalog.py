@@ -105,8 +105,7 @@ class Catalog(_Model):
     @cached_property
     def _measures_by_department(self) -> Mapping[str, tuple[Measure, ...]]:
         return {
-            d.id: tuple(m for m in self.measures if d.id in m.departments)
-            for d in self.departments
+            d.id: tuple(m for m in self.measures if d.id in m.departments) for d in self.departments
         }
 
     def measures_of(self, department_id: str) -> tuple[Measure, ...]:

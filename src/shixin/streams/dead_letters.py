@@ -6,6 +6,7 @@ operator can fix and re-publish it.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from shixin.streams.app import STATS
 from shixin.streams.topics import raw_topic
 
 log = get_logger(__name__)
+MAX_ORIGINAL_BYTES = 512 * 1024
 
 
 class DeadLetterSink:
@@ -26,13 +28,24 @@ class DeadLetterSink:
         self.topic = raw_topic(app, settings.topic_dead_letters, settings, raw_keys=True)
 
     async def send(self, message: Any, reason: str, event_id: str | None = None) -> None:
+        """Publish a dead letter. Never raises: a failure to record one is logged and counted,
+        and the stream goes on (the original stays on its topic at its offset anyway)."""
+        original = message.value if isinstance(message.value, bytes) else b""
+        if len(original) > MAX_ORIGINAL_BYTES:
+            # a dead letter must fit in one produce request; the whole message is still at
+            # its source position, and the digest proves which one it was
+            reason = (
+                f"{reason} (original of {len(original)} bytes cut to {MAX_ORIGINAL_BYTES}; "
+                f"sha256 {hashlib.sha256(original).hexdigest()})"
+            )
+            original = original[:MAX_ORIGINAL_BYTES]
         letter = DeadLetter(
             event_id=event_id,
             reason=reason,
             topic=message.topic,
             partition=message.partition,
             offset=message.offset,
-            original=message.value if isinstance(message.value, bytes) else b"",
+            original=original,
             at=datetime.now(UTC).isoformat(),
         )
         STATS["dead_letters"] += 1
@@ -44,6 +57,10 @@ class DeadLetterSink:
             partition=message.partition,
             offset=message.offset,
         )
-        await self.topic.send(
-            key=event_id.encode() if event_id else None, value=encode_model(letter)
-        )
+        try:
+            await self.topic.send(
+                key=event_id.encode() if event_id else None, value=encode_model(letter)
+            )
+        except Exception as exc:
+            STATS["dead_letters_unrecorded"] += 1
+            log.error("dead_letter.unrecorded", error=repr(exc), offset=message.offset)

@@ -32,30 +32,47 @@ class LineError:
         return f"line {self.line}: {self.reason}"
 
 
-def parse_lines(lines: Iterable[str]) -> tuple[list[AnyEvent], list[LineError]]:
-    """Every valid event in order, and every error with its 1-based line number."""
+def parse_lines(lines: Iterable[str | bytes]) -> tuple[list[AnyEvent], list[LineError]]:
+    """Every valid event in order, and every error with its 1-based line number.
+
+    Lines may be bytes (a file read as binary): a line that is not UTF-8 is an error of its own.
+    """
     events: list[AnyEvent] = []
     errors: list[LineError] = []
-    for number, line in enumerate(lines, start=1):
+    for number, given in enumerate(lines, start=1):
+        if isinstance(given, bytes):
+            try:
+                line = given.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                errors.append(
+                    LineError(
+                        number, f"not UTF-8 text: byte 0x{given[exc.start]:02X} at {exc.start}"
+                    )
+                )
+                continue
+        else:
+            line = given
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append(LineError(number, f"not JSON: {exc.msg} at column {exc.colno}"))
+            errors.append(LineError(number, f"not JSON: {exc.msg} (column {exc.colno})"))
             continue
         if not isinstance(raw, dict):
             errors.append(LineError(number, "not a JSON object"))
             continue
         try:
-            events.append(ANY_EVENT_ADAPTER.validate_python(raw))
+            event = ANY_EVENT_ADAPTER.validate_python(raw)
         except ValidationError as exc:
             errors.append(LineError(number, describe_validation_error(exc, raw)))
             continue
-        if raw.get("type", "").startswith("Sanctions") and raw.get("origin") != "person":
+        if str(raw.get("type", "")).startswith("Sanctions") and raw.get("origin") != "person":
             errors.append(
                 LineError(number, 'department confirmations must have "origin": "person"')
             )
+            continue
+        events.append(event)
     return events, errors
 
 
