@@ -9,7 +9,9 @@ the same event id arriving from anywhere else is a duplicate.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import partial
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -34,6 +36,7 @@ from shixin.domain.events import (
 from shixin.domain.findings import Finding, correction_findings, listing_findings
 from shixin.domain.obligations import (
     Obligation,
+    ObligationKind,
     close_obligations,
     end_of_day,
     open_obligation,
@@ -149,70 +152,72 @@ def apply_event(
     )
 
 
+def _court_obligation(
+    after: Entry,
+    kind: ObligationKind,
+    suffix: str,
+    opened_at: datetime,
+    due: Callable[[], date],
+) -> Obligation:
+    return Obligation(
+        id=f"{kind}/{after.entry_id}/{suffix}",
+        kind=kind,
+        entry_id=after.entry_id,
+        subject_id=after.subject.id if after.subject else None,
+        court=after.court.code,
+        opened_at=opened_at,
+        due_on=safe_due(due),
+    )
+
+
+def _term_obligation(after: Entry, term_end: date, policy: DeadlinePolicy) -> Obligation:
+    """The court must delete the entry within the policy's period after its term ends."""
+    return _court_obligation(
+        after,
+        "court_exit",
+        "term",
+        end_of_day(term_end),
+        partial(policy.term_expiry_exit.due, term_end),
+    )
+
+
 def _deadlines(
     before: Entry | None, after: Entry, event: CourtEvent, policy: DeadlinePolicy
 ) -> tuple[tuple[Obligation, ...], tuple[Finding, ...]]:
     """The court's obligations and the findings after `event` (DESIGN §4 Deadlines, Findings)."""
     obligations = before.obligations if before else ()
     findings = list(before.findings if before else ())
-    base = {
-        "entry_id": after.entry_id,
-        "subject_id": after.subject.id if after.subject else None,
-        "court": after.court.code,
-    }
     if isinstance(event, DebtorListed):
         findings += listing_findings(event, warned=before is not None)
         if event.term_ends_on is not None:
-            term_end = event.term_ends_on
             obligations = open_obligation(
-                obligations,
-                Obligation(
-                    id=f"court_exit/{after.entry_id}/term",
-                    kind="court_exit",
-                    opened_at=end_of_day(term_end),
-                    due_on=safe_due(lambda: policy.term_expiry_exit.due(term_end)),
-                    **base,
-                ),
+                obligations, _term_obligation(after, event.term_ends_on, policy)
             )
     elif isinstance(event, ObligationPerformed):
-        obligations = open_obligation(
-            obligations,
-            Obligation(
-                id=f"court_exit/{after.entry_id}/performed",
-                kind="court_exit",
-                opened_at=event.occurred_at,
-                due_on=safe_due(lambda: policy.court_exit.due(event.occurred_at)),
-                **base,
-            ),
+        performed = _court_obligation(
+            after,
+            "court_exit",
+            "performed",
+            event.occurred_at,
+            partial(policy.court_exit.due, event.occurred_at),
         )
+        obligations = open_obligation(obligations, performed)
     elif isinstance(event, CorrectionRequested):
         findings += correction_findings(event, after.decision_served_at, policy)
         n = sum(1 for o in obligations if o.kind == "correction_review") + 1
-        obligations = open_obligation(
-            obligations,
-            Obligation(
-                id=f"correction_review/{after.entry_id}/{n}",
-                kind="correction_review",
-                opened_at=event.received_at,
-                due_on=safe_due(lambda: policy.correction_review.due(event.received_at)),
-                **base,
-            ),
+        review = _court_obligation(
+            after,
+            "correction_review",
+            str(n),
+            event.received_at,
+            partial(policy.correction_review.due, event.received_at),
         )
+        obligations = open_obligation(obligations, review)
     elif isinstance(event, CorrectionRejected):
         obligations = close_obligations(obligations, event.occurred_at, ["correction_review"])
     elif isinstance(event, ListingCorrected) and event.changes.term_ends_on is not None:
-        term_end = event.changes.term_ends_on
-        obligations = tuple(o for o in obligations if o.id != f"court_exit/{after.entry_id}/term")
-        obligations = open_obligation(
-            obligations,
-            Obligation(
-                id=f"court_exit/{after.entry_id}/term",
-                kind="court_exit",
-                opened_at=end_of_day(term_end),
-                due_on=safe_due(lambda: policy.term_expiry_exit.due(term_end)),
-                **base,
-            ),
-        )
+        term = _term_obligation(after, event.changes.term_ends_on, policy)
+        obligations = open_obligation(tuple(o for o in obligations if o.id != term.id), term)
     elif isinstance(event, ListingShielded | ListingRevoked):
         # an obligation that would only have opened later never came due
         obligations = tuple(o for o in obligations if o.opened_at <= event.occurred_at)
