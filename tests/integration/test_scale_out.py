@@ -42,6 +42,11 @@ async def test_two_court_workers_share_and_hand_over(bootstrap, catalog):
                 break
             await asyncio.sleep(0.5)
         assert assigned(first) == {0, 1, 2, 3}
+        app = first.court.app
+        for _ in range(120):  # the hand-over is done once no rebalance or recovery is running
+            if not app.rebalancing and not app.tables.recovery.in_recovery:
+                break
+            await asyncio.sleep(0.25)
         await feed(bootstrap, settings, first, history[half:])
         await wait_idle(bootstrap, first, settings, timeout=60)
         await asyncio.sleep(1)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     action_clock: Literal["wall", "event"] = "wall"
 
     store: str = "memory://"
+    # standby replicas of each table on other workers; 0 until failover with standbys is
+    # proven to lose nothing (a promoted standby may lack its last buffered updates)
+    standby_replicas: int = Field(default=0, ge=0)
     # Faust's data directory (RocksDB tables live here); unset: a fresh temporary directory
     data_dir: str | None = None
     replication_factor: int = 1

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
 import tempfile
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -18,13 +22,21 @@ PROGRESS: dict[tuple[str, str, int], int] = defaultdict(int)
 STATS: Counter[str] = Counter()
 
 
+@functools.cache
+def _process_data_dir() -> Path:
+    """One temporary data directory for every app of this process, removed at exit."""
+    path = Path(tempfile.mkdtemp(prefix="shixin-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any) -> faust.App:
     install_faust_end_offset_correction()
     app_id = f"{settings.app_prefix}-{role_id}"
     options: dict[str, Any] = {
         "broker": f"kafka://{bootstrap}",
         "store": settings.store,
-        "datadir": settings.data_dir or tempfile.mkdtemp(prefix=f"{app_id}-"),
+        "datadir": settings.data_dir or str(_process_data_dir() / app_id),
         "web_enabled": False,
         "topic_partitions": settings.partitions,
         "topic_replication_factor": settings.replication_factor,
@@ -34,6 +46,7 @@ def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any)
         "producer_linger": settings.producer_linger,
         "processing_guarantee": settings.processing_guarantee,
         "consumer_auto_offset_reset": "earliest",
+        "table_standby_replicas": settings.standby_replicas,
     }
     options.update(overrides)
     return faust.App(app_id, **options)

@@ -18,6 +18,7 @@ from shixin.domain.reasons import describe_validation_error
 from shixin.domain.subjects import EntryFacet
 from shixin.projections.steps import intake_step, subject_step
 from shixin.runtime.catalogs import get_policy
+from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
 from shixin.schemas.errors import DecodeError
 from shixin.schemas.model_codec import decode_event
@@ -26,6 +27,8 @@ from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import encode_deadline
 from shixin.streams.subject_status import encode_status
 from shixin.streams.topics import facets_topic_name, key_bytes, raw_topic
+
+log = get_logger(__name__)
 
 
 def decode_court_event(value: bytes) -> CourtEvent:
@@ -80,6 +83,10 @@ class CourtRole:
             return
         except LifecycleError as exc:
             await self.dead_letters.send(message, str(exc), event_id)
+            return
+        except Exception as exc:  # a bug must not stop the court's stream: keep it and go on
+            log.exception("intake.failed", offset=message.offset, partition=message.partition)
+            await self.dead_letters.send(message, f"could not process: {exc!r}", event_id)
             return
         for facet in facets:
             await self.facets.send(key=facet.subject_id, value=facet.model_dump_json().encode())
