@@ -188,7 +188,7 @@ def test_demo_shows_sanctions_applied_and_lifted_and_stops_cleanly():
             if last["feedback_lifted"] > 0 and last["dead_letters"] > 0:
                 break
     finally:
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
         rest = proc.communicate(timeout=60)[0]
     assert proc.returncode == 0
     assert "demo stopped" in rest

@@ -95,6 +95,9 @@ class EmbeddedBroker:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 preexec_fn=_die_with_parent,
+                # its own session: a terminal's Ctrl-C must reach the workers, which stop first,
+                # not the broker (a worker whose broker died first hangs for 30 s and more)
+                start_new_session=True,
             )
             atexit.register(self.stop)
             deadline = time.monotonic() + timeout
