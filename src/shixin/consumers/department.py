@@ -71,13 +71,8 @@ class DepartmentRole:
     async def _on_status(self, stream: faust.StreamT[Any]) -> None:
         async for event in stream.events():
             message = event.message
-            try:
-                status = decode_status(message.value)
-            except DecodeError as exc:
-                await self.dead_letters.send(message, exc.reason)
-            except ValidationError as exc:
-                await self.dead_letters.send(message, describe_validation_error(exc))
-            else:
+            status = await self.dead_letters.decoded(message, decode_status)
+            if status is not None:
                 feedback, deadlines = department_step(
                     self.sanctions,
                     status,

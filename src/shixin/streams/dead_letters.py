@@ -7,20 +7,25 @@ operator can fix and re-publish it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
+from pydantic import ValidationError
 
+from shixin.domain.reasons import describe_validation_error
 from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
 from shixin.schemas.dead_letter import DeadLetter
+from shixin.schemas.errors import DecodeError
 from shixin.schemas.model_codec import encode_model
 from shixin.streams.app import STATS
 from shixin.streams.topics import raw_topic
 
 log = get_logger(__name__)
 MAX_ORIGINAL_BYTES = 512 * 1024
+T = TypeVar("T")
 
 
 class DeadLetterSink:
@@ -64,3 +69,13 @@ class DeadLetterSink:
         except Exception as exc:
             STATS["dead_letters_unrecorded"] += 1
             log.error("dead_letter.unrecorded", error=repr(exc), offset=message.offset)
+
+    async def decoded(self, message: Any, decode: Callable[[bytes], T]) -> T | None:
+        """`decode(message.value)`, or None after dead-lettering what it could not read."""
+        try:
+            return decode(message.value)
+        except DecodeError as exc:
+            await self.send(message, exc.reason)
+        except ValidationError as exc:
+            await self.send(message, describe_validation_error(exc))
+        return None

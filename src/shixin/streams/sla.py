@@ -14,14 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from pydantic import ValidationError
 
 from shixin.domain.obligations import Obligation, breached, deadline_event
-from shixin.domain.reasons import describe_validation_error
 from shixin.projections.steps import sla_step
 from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
-from shixin.schemas.errors import DecodeError
 from shixin.streams.app import STATS, guarded, make_app, mark_processed
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import decode_deadline, encode_deadline
@@ -43,13 +40,8 @@ class SlaRole:
     async def _monitor(self, stream: faust.StreamT[Any]) -> None:
         async for event in stream.events():
             message = event.message
-            try:
-                change = decode_deadline(message.value)
-            except DecodeError as exc:
-                await self.dead_letters.send(message, exc.reason)
-            except ValidationError as exc:
-                await self.dead_letters.send(message, describe_validation_error(exc))
-            else:
+            change = await self.dead_letters.decoded(message, decode_deadline)
+            if change is not None:
                 sla_step(self.obligations, change)
                 if change.type == "DeadlineBreached":
                     STATS["deadlines_breached"] += 1
