@@ -93,30 +93,18 @@ def listing_findings(event: DebtorListed, warned: bool) -> list[Finding]:
                 ),
             )
         )
-    if event.subject.kind == "person":
-        born = resident_id_birth_date(event.subject.id)
+    people = [("the debtor", event.subject.id)] if event.subject.kind == "person" else []
+    # a related person without a resident ID: the age cannot be known
+    people += [(f"related person ({p.role})", p.id) for p in event.related_persons if p.id]
+    for who, resident_id in people:
+        born = resident_id_birth_date(resident_id)
         if is_minor_on(born, listed_on):
             found.append(
                 Finding(
                     kind="minor_listed",
                     entry_id=event.entry_id,
                     event_id=event.event_id,
-                    detail=_age_detail("the debtor", event.subject.id, born, listed_on),
-                )
-            )
-    for person in event.related_persons:
-        if person.id is None:
-            continue  # no resident ID: the age cannot be known
-        born = resident_id_birth_date(person.id)
-        if is_minor_on(born, listed_on):
-            found.append(
-                Finding(
-                    kind="minor_listed",
-                    entry_id=event.entry_id,
-                    event_id=event.event_id,
-                    detail=_age_detail(
-                        f"related person ({person.role})", person.id, born, listed_on
-                    ),
+                    detail=_age_detail(who, resident_id, born, listed_on),
                 )
             )
     return found
