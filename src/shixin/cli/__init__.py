@@ -1,0 +1,6 @@
+"""The `shixin` command (DESIGN §7), one module per group of commands."""
+
+from shixin.cli import archive, audit, catalog, department, history, processes, queries
+from shixin.cli.base import main
+
+__all__ = ["archive", "audit", "catalog", "department", "history", "main", "processes", "queries"]

@@ -1,0 +1,3 @@
+from shixin.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""shixin archive: the topics to and from Avro object container files."""
