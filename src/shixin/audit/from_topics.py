@@ -1,6 +1,6 @@
-"""Replay straight from the broker: court.events and the people's confirmations recorded on
-sanction.events, read with no consumer group (nothing live is disturbed), rebuilt by the pure
-core with the positions the records really have.
+"""Replay straight from the broker, or from an archive of its topics: court.events and the
+people's confirmations recorded on sanction.events, read with no consumer group (nothing live is
+disturbed), rebuilt by the pure core with the positions the records really have.
 
 Partitions are merged by event time, each partition kept in its own order: any such merge gives
 the same projections (the property tests prove it), and keeping each partition's order keeps
@@ -10,8 +10,9 @@ exactly the live pipeline's verdict on every out-of-order event.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,21 +35,28 @@ Item = tuple[datetime | None, int, int, Any]  # (event time, partition, offset, 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
+def _decoded(record: Any) -> Item:
+    """A record (anything with partition, offset and value) as a merge item."""
+    item: Any
+    try:
+        item = decode_event(record.value)
+        moment: datetime | None = event_time(item)
+    except DecodeError as exc:
+        item, moment = exc.reason, None
+    except ValidationError as exc:
+        item, moment = describe_validation_error(exc), None
+    return (moment, record.partition, record.offset, item)
+
+
+def _by_partition(items: Iterable[Item]) -> dict[int, list[Item]]:
+    out: dict[int, list[Item]] = {}
+    for item in items:
+        out.setdefault(item[1], []).append(item)
+    return out
+
+
 async def _read(bootstrap: str, topic: str) -> dict[int, list[Item]]:
-    by_partition: dict[int, list[Item]] = {}
-    async for record in read_topic(bootstrap, topic):
-        item: Any
-        try:
-            item = decode_event(record.value)
-            moment: datetime | None = event_time(item)
-        except DecodeError as exc:
-            item, moment = exc.reason, None
-        except ValidationError as exc:
-            item, moment = describe_validation_error(exc), None
-        by_partition.setdefault(record.partition, []).append(
-            (moment, record.partition, record.offset, item)
-        )
-    return by_partition
+    return _by_partition([_decoded(r) async for r in read_topic(bootstrap, topic)])
 
 
 def _merge(partitions: dict[int, list[Item]]) -> Iterator[Item]:
@@ -70,6 +78,26 @@ async def replay_topics(replayer: Replay, bootstrap: str, until: datetime | None
     settings = replayer.settings
     court = await _read(bootstrap, settings.topic_court_events)
     feedback = await _read(bootstrap, settings.topic_sanction_events)
+    replay_partitions(replayer, court, feedback, until)
+
+
+def replay_archive(replayer: Replay, root: Path, until: datetime | None = None) -> None:
+    """Feed `replayer` from an archive directory: the same records, so the same result."""
+    from shixin.audit.archive import archive_records
+
+    settings = replayer.settings
+    court = _by_partition(map(_decoded, archive_records(root, settings.topic_court_events)))
+    feedback = _by_partition(map(_decoded, archive_records(root, settings.topic_sanction_events)))
+    replay_partitions(replayer, court, feedback, until)
+
+
+def replay_partitions(
+    replayer: Replay,
+    court: dict[int, list[Item]],
+    feedback: dict[int, list[Item]],
+    until: datetime | None,
+) -> None:
+    settings = replayer.settings
     confirmations = {
         p: [it for it in items if _is_confirmation(it[3])] for p, items in feedback.items()
     }

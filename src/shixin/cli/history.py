@@ -82,9 +82,7 @@ def run(file: Path, dump_dir: Path, now_text: str | None) -> None:
 
 
 @main.command()
-@click.argument(
-    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("source", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--dump", "dump_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--until", "until_text", default=None, help="stop at this event time (RFC 3339)")
 @click.option(
@@ -93,26 +91,21 @@ def run(file: Path, dump_dir: Path, now_text: str | None) -> None:
     default=None,
     help="judge deadlines at this time (default: the latest event replayed)",
 )
-def replay(file: Path | None, dump_dir: Path, until_text: str | None, now_text: str | None) -> None:
-    """Rebuild the projections offline with the pure core: from a JSON Lines FILE, or without
-    one from the topics on SHIXIN_KAFKA_BOOTSTRAP (read with no consumer group)."""
-    from shixin.audit.from_topics import replay_topics
-    from shixin.audit.replay import Replay
+def replay(
+    source: Path | None, dump_dir: Path, until_text: str | None, now_text: str | None
+) -> None:
+    """Rebuild the projections offline with the pure core: from a JSON Lines file or an archive
+    directory (`shixin archive export`), or without SOURCE from the topics on
+    SHIXIN_KAFKA_BOOTSTRAP (read with no consumer group)."""
+    from shixin.audit.sources import NoSource, replay_source
     from shixin.projections.dumps import write_dumps
-    from shixin.runtime.catalogs import get_catalog, get_policy
 
     now = parse_time(now_text, "--now")
     until = parse_time(until_text, "--until")
-    settings = settings_with()
-    replayer = Replay(settings, get_catalog(settings.catalog), get_policy(settings.deadline_policy))
-    replayer.until = until
-    if file is not None:
-        with file.open(encoding="utf-8") as handle:
-            replayer.feed_lines(handle)
-    elif settings.kafka_bootstrap:
-        asyncio.run(replay_topics(replayer, settings.kafka_bootstrap, until))
-    else:
-        raise click.UsageError("give a FILE, or set SHIXIN_KAFKA_BOOTSTRAP to replay the topics")
+    try:
+        replayer = replay_source(settings_with(), source, until)
+    except NoSource as exc:
+        raise click.UsageError(str(exc)) from exc
     write_dumps(dump_dir, replayer.views(now))
     click.echo(f"{replayer.events} event(s) replayed; dump written to {dump_dir}")
 
