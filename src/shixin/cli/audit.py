@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
 
-from shixin.cli.base import main, parse_time, print_json, settings_with
+from shixin.cli.base import err_console, main, parse_time, print_json, settings_with
+
+if TYPE_CHECKING:
+    from shixin.audit.replay import Replay
 
 
 @main.group()
 def audit() -> None:
-    """What auditors do: check the live state against the history."""
+    """What auditors do: check the live state against the history, write audit reports."""
 
 
 @audit.command("verify")
@@ -49,3 +67,142 @@ def audit_verify(departments: tuple[str, ...], now_text: str | None, as_json: bo
             )
         click.echo(f"{len(found)} difference(s)")
     raise SystemExit(1 if found else 0)
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+class _EventsColumn(ProgressColumn):
+    """The events the replay has taken in so far (read at each refresh)."""
+
+    def __init__(self, replayer: Replay) -> None:
+        super().__init__()
+        self.replayer = replayer
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{self.replayer.events} events", style="progress.download")
+
+
+@contextmanager
+def _replay_progress(replayer: Replay, total_bytes: int | None) -> Iterator[Any]:
+    """Rich progress on a terminal's stderr while replaying; nothing otherwise."""
+    columns: list[ProgressColumn] = [SpinnerColumn(), TextColumn("{task.description}")]
+    if total_bytes is not None:
+        columns += [BarColumn(), DownloadColumn()]
+    columns += [_EventsColumn(replayer), TimeElapsedColumn()]
+    with Progress(
+        *columns, console=err_console, transient=True, disable=not err_console.is_terminal
+    ) as progress:
+        yield progress
+
+
+def _replay_for_report(
+    source: Path | None, until: Any, subject: str | None
+) -> tuple[Replay, Any, str]:
+    """A finished replay of `source` (a JSON Lines file, an archive directory, or the topics),
+    with the subject's timeline recorded if asked for."""
+    from shixin.audit.from_topics import replay_archive, replay_topics
+    from shixin.audit.replay import Replay
+    from shixin.audit.timeline import SubjectTimeline
+    from shixin.runtime.catalogs import get_catalog, get_policy
+
+    settings = settings_with()
+    replayer = Replay(settings, get_catalog(settings.catalog), get_policy(settings.deadline_policy))
+    replayer.until = until
+    timeline = SubjectTimeline(subject) if subject else None
+    replayer.observer = timeline
+    if source is not None and not source.is_dir():
+        with (
+            _replay_progress(replayer, source.stat().st_size) as progress,
+            source.open("rb") as handle,
+        ):
+            task = progress.add_task(f"replaying {source.name}", total=source.stat().st_size)
+
+            def lines() -> Iterator[str]:
+                for raw in handle:
+                    progress.advance(task, len(raw))
+                    yield raw.decode("utf-8")
+
+            replayer.feed_lines(lines())
+        return replayer, timeline, str(source)
+    if source is not None:
+        with _replay_progress(replayer, None) as progress:
+            progress.add_task(f"replaying the archive {source}", total=None)
+            replay_archive(replayer, source, until)
+        return replayer, timeline, f"archive {source}"
+    if not settings.kafka_bootstrap:
+        raise click.UsageError(
+            "give a FILE or an archive DIR, or set SHIXIN_KAFKA_BOOTSTRAP to replay the topics"
+        )
+    with _replay_progress(replayer, None) as progress:
+        progress.add_task(f"replaying the topics on {settings.kafka_bootstrap}", total=None)
+        asyncio.run(replay_topics(replayer, settings.kafka_bootstrap, until))
+    return replayer, timeline, f"topics on {settings.kafka_bootstrap}"
+
+
+@audit.command("report")
+@click.argument("source", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the HTML file to write; the same content goes to this path with the suffix .json "
+    "(report.html -> report.json)",
+)
+@click.option("--until", "until_text", default=None, help="the state as known at this event time")
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    help="judge deadlines at this time (default: --until, else the latest event replayed)",
+)
+@click.option("--subject", default=None, help="add the timeline of this subject (ID or code)")
+@click.option("--court", default=None, help="only this court's entries (court code, e.g. C360483)")
+@click.option("--json", "as_json", is_flag=True, help="print what was written as JSON")
+def audit_report(
+    source: Path | None,
+    out: Path,
+    until_text: str | None,
+    now_text: str | None,
+    subject: str | None,
+    court: str | None,
+    as_json: bool,
+) -> None:
+    """Write an audit report: summary, SLA compliance per department and per court, time to
+    lift and listings per month as charts, open and breached obligations, findings, dead
+    letters, and with --subject that subject's timeline.
+
+    The history comes from SOURCE, a JSON Lines file or an archive directory, or without SOURCE
+    from the topics on SHIXIN_KAFKA_BOOTSTRAP. Two files are written, each atomically (an
+    interrupted run leaves the previous files, or none): OUT, one self-contained HTML page that
+    works offline, and OUT with the suffix .json, the same content as data."""
+    from shixin.audit.report import report_from_replay
+    from shixin.audit.report_files import json_path_for, write_report
+
+    if out.suffix.lower() == ".json":
+        raise click.BadParameter("name the HTML file (e.g. report.html)", param_hint="--out")
+    now = parse_time(now_text, "--now")
+    until = parse_time(until_text, "--until")
+    try:
+        replayer, timeline, described = _replay_for_report(source, until, subject)
+        with err_console.status("writing the report") if err_console.is_terminal else nullcontext():
+            content = report_from_replay(
+                replayer, source=described, now=now, court=court, timeline=timeline
+            )
+            html_path, json_path = write_report(out, content)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: {out} and {json_path_for(out)} are as they were before", err=True)
+        raise SystemExit(130) from None
+    summary = content["summary"]
+    if as_json:
+        print_json(
+            {"html": str(html_path), "json": str(json_path), "events": replayer.events, **summary}
+        )
+        return
+    click.echo(
+        f"{replayer.events} event(s) replayed; {summary['entries']['total']} entries, "
+        f"{summary['obligations']['breached']} breached and {summary['obligations']['open']} "
+        f"open obligation(s), {summary['findings']['total']} finding(s)"
+    )
+    click.echo(f"report written to {html_path} and {json_path}")
