@@ -1,0 +1,191 @@
+"""What the api computes over its replicas: the same read models the CLI gives from the broker,
+built with the same functions (`shixin.projections.queries`, `shixin.projections.sla_report`,
+`shixin.domain.checks`)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
+from shixin.domain.catalog import Catalog
+from shixin.domain.checks import CheckResult, check
+from shixin.domain.events import COURT_EVENT_TYPES
+from shixin.domain.obligations import Obligation
+from shixin.domain.sanctions import DepartmentSanction
+from shixin.domain.subjects import SubjectState
+from shixin.projections.dumps import cst
+from shixin.projections.queries import subject_document
+from shixin.projections.sla_report import select
+from shixin.schemas.dead_letter import DeadLetter
+from shixin.schemas.model_codec import decode_event, decode_model
+from shixin.web.replicas import ReplicaState
+
+ENFORCED_STATES = ("applied", "retained", "pending_lift")
+# an 18-character resident ID inside free text (a dead letter's reason): masked on the dashboard
+_RESIDENT_ID = re.compile(r"\b(\d{10})(\d{4})(\d{3}[\dXx])\b")
+
+
+class ReadModels:
+    def __init__(self, state: ReplicaState, catalog: Catalog) -> None:
+        self.state = state
+        self.catalog = catalog
+        # obligation id -> (the raw record it was parsed from, the parsed obligation)
+        self._obligations: dict[str, tuple[Any, Obligation]] = {}
+        self._blocking: dict[str, list[str]] = {}
+
+    def blocking_departments(self, action: str) -> list[str]:
+        found = self._blocking.get(action)
+        if found is None:  # the catalog is fixed for the process: computed once per action
+            measures = self.catalog.measures_blocking(action)
+            found = self._blocking[action] = sorted({d for m in measures for d in m.departments})
+        return found
+
+    def check(self, subject_id: str, action: str, today: date) -> CheckResult:
+        """`shixin check`'s answer (UnknownAction for an action no measure blocks)."""
+        raw = self.state.subjects.get(subject_id)
+        subject = SubjectState.model_validate(raw) if raw is not None else None
+        rows = {}
+        for department in self.blocking_departments(action):
+            row = self.state.sanctions.get(department, {}).get(subject_id)
+            if row is not None:
+                rows[department] = DepartmentSanction.model_validate(row)
+        return check(self.catalog, subject_id, action, subject, rows, today)
+
+    def subject(self, subject_id: str) -> dict[str, Any]:
+        """`shixin query subject --json`'s document."""
+        rows = {
+            dept: table[subject_id]
+            for dept, table in self.state.sanctions.items()
+            if subject_id in table
+        }
+        return subject_document(self.state.subjects.get(subject_id), rows)
+
+    def obligations(self) -> list[Obligation]:
+        out = []
+        cache = self._obligations
+        for key, raw in self.state.obligations.items():
+            hit = cache.get(key)
+            if hit is None or hit[0] is not raw:
+                hit = (raw, Obligation.model_validate(raw["obligation"]))
+                cache[key] = hit
+            out.append(hit[1])
+        if len(cache) > len(self.state.obligations):
+            for key in set(cache) - set(self.state.obligations):
+                del cache[key]
+        return out
+
+    def obligation_rows(
+        self,
+        now: datetime,
+        status: str | None = None,
+        department: str | None = None,
+        court: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """`shixin query obligations --json`'s rows."""
+        return [
+            {
+                **o.model_dump(mode="json"),
+                "opened_at": cst(o.opened_at),
+                "closed_at": cst(o.closed_at),
+                "verdict": o.judged(now),
+            }
+            for o in select(self.obligations(), now, status, department, court)
+        ]
+
+    def deadline_counts(self, now: datetime) -> Counter[tuple[str, str]]:
+        """(kind, verdict) -> obligations."""
+        return Counter((o.kind, o.judged(now)) for o in self.obligations() if o.opened_at <= now)
+
+    def listed_entries(self) -> int:
+        return sum(1 for raw in self.state.entries.values() if raw.get("state") == "listed")
+
+    def sanctionable_subjects(self) -> int:
+        return sum(
+            1
+            for raw in self.state.subjects.values()
+            if any(e["listed"] and e.get("named", True) for e in raw["entries"].values())
+        )
+
+    def sanctions_by_department(self) -> dict[str, dict[str, int]]:
+        return {
+            dept: dict(Counter(row["state"] for row in table.values()))
+            for dept, table in sorted(self.state.sanctions.items())
+            if table
+        }
+
+    def sanctioned_subjects(self) -> int:
+        """Subjects at least one department enforces a measure against now."""
+        return len(
+            {
+                subject_id
+                for table in self.state.sanctions.values()
+                for subject_id, row in table.items()
+                if row["state"] in ENFORCED_STATES
+            }
+        )
+
+    def recent_events(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The last court events and feedback, newest first, without personal data."""
+        out: list[dict[str, Any]] = []
+        for item in sorted(self.state.recent_events, key=lambda r: r.timestamp_ms, reverse=True):
+            if len(out) >= limit or item.value is None:
+                break
+            try:
+                event = decode_event(item.value)
+            except Exception:  # undecodable: the dead letters show it
+                continue
+            row: dict[str, Any] = {"type": event.type, "topic": item.topic}
+            if isinstance(event, COURT_EVENT_TYPES):
+                row.update(
+                    at=cst(event.occurred_at),
+                    entry_id=event.entry_id,
+                    case_no=event.case_no,
+                    court=event.court.name,
+                    department=None,
+                )
+            else:
+                row.update(
+                    at=cst(event.at),  # type: ignore[union-attr]
+                    entry_id=None,
+                    case_no=None,
+                    court=None,
+                    department=event.department,  # type: ignore[union-attr]
+                )
+            out.append(row)
+        return out
+
+    def recent_dead_letters(self, limit: int = 20) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for item in sorted(
+            self.state.recent_dead_letters, key=lambda r: r.timestamp_ms, reverse=True
+        ):
+            if len(out) >= limit or item.value is None:
+                break
+            try:
+                letter = decode_model(item.value, DeadLetter)
+            except Exception:
+                continue
+            out.append(
+                {
+                    "at": cst(letter.at),
+                    "reason": mask_ids(letter.reason),
+                    "topic": letter.topic,
+                    "partition": letter.partition,
+                    "offset": letter.offset,
+                }
+            )
+        return out
+
+    def lift_hours(self) -> list[float]:
+        """Hours from owing a lift to doing it, of every department lift done."""
+        return [
+            (o.closed_at - o.opened_at).total_seconds() / 3600
+            for o in self.obligations()
+            if o.kind == "department_lift" and o.closed_at is not None
+        ]
+
+
+def mask_ids(text: str) -> str:
+    return _RESIDENT_ID.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
