@@ -27,24 +27,32 @@ FLAGS = [
 ]
 
 
+FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # pages and screenshots in Chinese
+
+
 def ensure_chromium() -> Path:
-    if CHROMIUM.exists():
+    missing = [
+        p for p, path in (("chromium", CHROMIUM), ("fonts-wqy-microhei", FONT)) if not path.exists()
+    ]
+    if not missing:
         return CHROMIUM
     apt = shutil.which("apt-get")
     if apt is None:
-        pytest.fail("Debian's chromium is needed and apt-get is not here to install it")
+        pytest.fail(f"Debian's {', '.join(missing)} are needed and apt-get is not here")
     prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run([*prefix, apt, "update", "-qq"], check=True, env=env, capture_output=True)
     subprocess.run(
-        [*prefix, apt, "install", "-y", "-qq", "chromium"], check=True, env=env, capture_output=True
+        [*prefix, apt, "install", "-y", "-qq", *missing], check=True, env=env, capture_output=True
     )
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A Playwright Browser on Debian's Chromium, headless."""
+    """A Playwright Browser on Debian's Chromium, headless. Per module: Playwright's sync API
+    keeps an event loop running in the thread while it lives, which later tests' asyncio.run
+    would trip over."""
     from playwright.sync_api import sync_playwright
 
     executable = ensure_chromium()
@@ -58,7 +66,7 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def async_browser() -> AsyncIterator[Any]:
     """The same, for async tests (Playwright's sync API refuses to run inside an event loop)."""
     from playwright.async_api import async_playwright

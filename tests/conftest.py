@@ -1,5 +1,6 @@
 """Shared fixtures. One broker per test session, in this order (DESIGN §6):
-SHIXIN_KAFKA_BOOTSTRAP if set; a testcontainers Kafka if a Docker engine answers; else the
+SHIXIN_KAFKA_BOOTSTRAP if set; Apache Kafka in a container (testcontainers, the apache/kafka
+image) if a Docker engine answers; else the
 embedded broker. Every pipeline gets its own topic and app-id prefix, so tests share the broker
 without sharing state."""
 
@@ -35,10 +36,11 @@ def bootstrap() -> Iterator[str]:
         yield configured
         return
     if _docker_answers():
-        from testcontainers.kafka import KafkaContainer
+        # the official Apache Kafka image, as deploy/ runs it
+        from tests.kafka.containers import ApacheKafka
 
-        with KafkaContainer().with_kraft() as kafka:
-            yield kafka.get_bootstrap_server()
+        with ApacheKafka() as kafka:
+            yield kafka.bootstrap
         return
     from shixin.runtime.broker import EmbeddedBroker
 

@@ -176,6 +176,7 @@ def test_demo_shows_sanctions_applied_and_lifted_and_stops_cleanly():
         stderr=subprocess.DEVNULL,
         text=True,
         start_new_session=True,
+        env={**os.environ, "SHIXIN_WEB_PORT": "0"},  # the dashboard on any free port
     )
     last: dict = {}
     try:

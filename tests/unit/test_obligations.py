@@ -73,3 +73,33 @@ def test_a_correction_away_from_a_subject_owes_them_a_lift():
     )
     lifts = [k for k in views["obligations"] if k.startswith(f"department_lift/aviation/{old}/")]
     assert len(lifts) == 1
+
+
+def test_the_monitor_drops_a_breach_report_overtaken_by_a_cancellation():
+    """The sla timer reports a breach from its table while the court cancels the obligation;
+    the report arrives after the cancellation and must not bring the obligation back."""
+    from datetime import date
+
+    from shixin.domain.obligations import Obligation, deadline_event
+    from shixin.projections.steps import sla_step
+
+    opened = datetime(2024, 3, 22, tzinfo=timezone(timedelta(hours=8)))
+    term = Obligation(
+        id="court_exit/E1/term",
+        kind="court_exit",
+        entry_id="E1",
+        court="C110105",
+        opened_at=opened,
+        due_on=date(2024, 3, 26),
+    )
+    table: dict[str, object] = {}
+    sla_step(table, deadline_event("DeadlineOpened", term, opened))
+    assert term.id in table
+    late = opened + timedelta(days=900)
+    sla_step(table, deadline_event("DeadlineCancelled", term, opened))
+    assert sla_step(table, deadline_event("DeadlineBreached", term, late)) is None
+    assert table == {}
+    # a breach of an obligation still held is recorded once
+    sla_step(table, deadline_event("DeadlineOpened", term, opened))
+    assert sla_step(table, deadline_event("DeadlineBreached", term, late)) is not None
+    assert table[term.id]["breach_reported"] is True  # type: ignore[index]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +59,9 @@ class Replay:
         self.dead_letters: list[dict[str, Any]] = []
         self._next_offset: dict[tuple[str, int], int] = defaultdict(int)
         self.events = 0
+        # sees every event taken in and every department action, with the reason if it was
+        # refused (the audit report's subject timeline); None: nobody watches
+        self.observer: Callable[[AnyEvent, str | None], None] | None = None
 
     def _position(self, topic: str, key: str) -> tuple[int, int]:
         partition = partition_for(key, self.settings.partitions)
@@ -74,13 +77,15 @@ class Replay:
             )
         except LifecycleError as exc:
             self.dead_letter(str(exc), topic, partition, offset, str(event.event_id))
+            self._observe(event, str(exc))
             return
+        self._observe(event, None)
         for facet in facets:
             status = subject_step(self.subjects, facet)
             if status is None:
                 continue
             for department in self.catalog.departments:
-                department_step(
+                feedback, _ = department_step(
                     self.sanctions[department.id],
                     status,
                     self.catalog,
@@ -88,6 +93,12 @@ class Replay:
                     None,
                     self.policy,
                 )
+                for action in feedback:
+                    self._observe(action, None)
+
+    def _observe(self, event: AnyEvent, refused: str | None) -> None:
+        if self.observer is not None:
+            self.observer(event, refused)
 
     def note_time(self, moment: datetime) -> None:
         self.latest = moment if self.latest is None else max(self.latest, moment)
@@ -107,7 +118,8 @@ class Replay:
         self.note_time(event_time(event))
         if isinstance(event, SanctionsApplied | SanctionsLifted | SanctionsRetained):
             if event.origin == "person" and event.department in self.sanctions:
-                confirmation_step(self.sanctions[event.department], event)
+                found = confirmation_step(self.sanctions[event.department], event)
+                self._observe(event, None if found is not None else "no such task to confirm")
             return
         self.court_event(event, partition, offset)
 

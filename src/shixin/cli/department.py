@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import click
 
@@ -33,41 +32,29 @@ def department_confirm(
     until: str | None,
 ) -> None:
     """A person confirms a manual department's action (or keeps a measure, with a legal basis)."""
-    import uuid
-    from datetime import datetime
-
-    from pydantic import ValidationError
-
-    from shixin.domain.events import SANCTION_EVENT_ADAPTER
-    from shixin.domain.reasons import describe_validation_error
     from shixin.runtime.admin import ensure_topics
     from shixin.runtime.catalogs import get_catalog
+    from shixin.streams.confirmations import ConfirmationError, build_confirmation
     from shixin.streams.publish import publish_events
 
     settings = settings_with()
     if not settings.kafka_bootstrap:
         raise click.UsageError("set SHIXIN_KAFKA_BOOTSTRAP to the cluster")
-    if department_id not in get_catalog(settings.catalog).department_by_id:
-        raise click.UsageError(f"unknown department {department_id!r}")
-    raw: dict[str, Any] = {
-        "event_id": str(uuid.uuid4()),
-        "type": {"apply": "SanctionsApplied", "lift": "SanctionsLifted"}.get(
-            action, "SanctionsRetained"
-        ),
-        "department": department_id,
-        "subject_id": subject_id,
-        "measures": list(measures),
-        "at": at or datetime.now().astimezone().isoformat(),
-        "origin": "person",
-    }
-    if action == "retain":
-        if not legal_basis or not until:
-            raise click.UsageError("retain needs --legal-basis and --until")
-        raw.update(legal_basis=legal_basis, until=until)
+    if action == "retain" and (not legal_basis or not until):
+        raise click.UsageError("retain needs --legal-basis and --until")
     try:
-        event = SANCTION_EVENT_ADAPTER.validate_python(raw)
-    except ValidationError as exc:
-        raise click.UsageError(describe_validation_error(exc, raw)) from exc
+        event = build_confirmation(
+            get_catalog(settings.catalog),
+            department_id,
+            subject_id,
+            action,
+            measures,
+            at,
+            legal_basis,
+            until,
+        )
+    except ConfirmationError as exc:
+        raise click.UsageError(str(exc)) from exc
     bootstrap = settings.kafka_bootstrap
 
     async def go() -> None:
@@ -75,4 +62,4 @@ def department_confirm(
         await publish_events(bootstrap, settings, [event])
 
     asyncio.run(go())
-    click.echo(f"{raw['type']} for {subject_id} by {department_id} sent ({raw['event_id']})")
+    click.echo(f"{event.type} for {subject_id} by {department_id} sent ({event.event_id})")

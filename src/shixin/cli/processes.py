@@ -38,7 +38,7 @@ def _wait_for_signal() -> None:
     asyncio.run(waiter())
 
 
-async def _serve(role: str, settings: Settings, on_started: Any = None, web: bool = False) -> None:
+async def _serve(role: str, settings: Settings, on_started: Any = None) -> None:
     from shixin.runtime.broker import broker_bootstrap
     from shixin.runtime.catalogs import get_catalog
     from shixin.streams.pipeline import hosted
@@ -70,7 +70,7 @@ class contextlib_suppress:
 @click.option(
     "--role",
     required=True,
-    help="court, sla, department:<id>, departments or all (comma-separated)",
+    help="court, sla, api, department:<id>, departments or all (comma-separated)",
 )
 def worker(role: str) -> None:
     """Run one role against SHIXIN_KAFKA_BOOTSTRAP (or the embedded broker)."""
@@ -89,7 +89,10 @@ def demo(rate: float, debtors: int, seed: int, duration: float | None, as_json: 
 
     from shixin.streams.demo import feed_court, report_loop
 
-    settings = settings_with()
+    settings, token = _demo_settings()
+    dashboard = f"http://{settings.web_host}:{settings.web_port}/"
+    if token:  # the fragment never reaches a server log; the page keeps it for its requests
+        dashboard += f"#token={token}"
     live = (
         Live(console=console, auto_refresh=False) if console.is_terminal and not as_json else None
     )
@@ -107,7 +110,7 @@ def demo(rate: float, debtors: int, seed: int, duration: float | None, as_json: 
         started = time.monotonic()
         console.print(
             f"shixin demo: broker {bootstrap}, {len(roles.apps)} apps, "
-            f"web http://{settings.web_host}:{settings.web_port}/ - Ctrl-C stops"
+            f"dashboard {dashboard} - Ctrl-C stops"
             if live is not None
             else "",
             end="\n" if live is not None else "",
@@ -128,10 +131,27 @@ def demo(rate: float, debtors: int, seed: int, duration: float | None, as_json: 
 
     if live is not None:
         with live:
-            asyncio.run(_serve("all", settings, on_started, web=True))
+            asyncio.run(_serve("all", settings, on_started))
     else:
-        asyncio.run(_serve("all", settings, on_started, web=True))
+        click.echo(f"dashboard {dashboard}", err=True)
+        asyncio.run(_serve("all", settings, on_started))
     click.echo("demo stopped")
+
+
+def _demo_settings() -> tuple[Settings, str | None]:
+    """The demo's settings; with no API tokens configured, a fresh operator token for the
+    dashboard (returned, so the demo can show it once)."""
+    import secrets
+
+    from shixin.runtime.settings import ApiToken
+    from shixin.web.auth import hash_token
+
+    settings = settings_with()
+    if settings.api_tokens:
+        return settings, None
+    token = secrets.token_urlsafe(24)
+    demo = ApiToken(name="demo-operator", role="operator", sha256=hash_token(token))
+    return settings_with(api_tokens=[demo]), token
 
 
 def _summary_table(data: dict[str, Any]) -> Table:

@@ -9,6 +9,7 @@ are keyed by subject id, so they are co-partitioned with the table.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifte
 from shixin.domain.obligations import DeadlineEvent
 from shixin.domain.reasons import describe_validation_error
 from shixin.domain.sanctions import DepartmentSanction, retention_end, retention_ended
-from shixin.projections.steps import confirmation_step, department_step
+from shixin.projections.steps import Store, confirmation_step, department_step
 from shixin.runtime.catalogs import get_policy
 from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
@@ -30,6 +31,7 @@ from shixin.schemas.model_codec import decode_event, encode_model
 from shixin.streams.app import count_feedback, guarded, make_app, mark_processed
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import encode_deadline
+from shixin.streams.staged import Outbox, StagedTable, batches
 from shixin.streams.subject_status import decode_status
 from shixin.streams.topics import raw_topic
 
@@ -60,6 +62,8 @@ class DepartmentRole:
         self.confirmations = raw_topic(app, settings.topic_confirmations, settings)
         self.sla = raw_topic(app, settings.topic_sla_events, settings)
         self.dead_letters = DeadLetterSink(app, settings)
+        # the status and confirmation agents change the same table across an await (staged.py)
+        self._table_lock = asyncio.Lock()
         app.agent(self.status, name="status")(guarded(app, self._on_status))
         app.agent(self.confirmations, name="confirmations")(guarded(app, self._on_confirmation))
         app.timer(interval=settings.retention_check_interval)(self.end_retentions)
@@ -69,55 +73,73 @@ class DepartmentRole:
         return None if self.settings.action_clock == "event" else datetime.now(UTC)
 
     async def _on_status(self, stream: faust.StreamT[Any]) -> None:
-        async for event in stream.events():
-            message = event.message
-            status = await self.dead_letters.decoded(message, decode_status)
-            if status is not None:
-                feedback, deadlines = department_step(
-                    self.sanctions,
-                    status,
-                    self.catalog,
-                    self.department,
-                    self.action_time(),
-                    self.policy,
-                )
-                for item in feedback:
-                    log.info(
-                        "sanction." + item.type,
-                        department=item.department,
-                        subject_id=item.subject_id,
-                        measures=list(item.measures),
+        async for events in batches(stream, self.settings):
+            async with self._table_lock:
+                sanctions, out = StagedTable(self.sanctions), Outbox()
+                for event in events:
+                    sanctions.event = event
+                    status = await self.dead_letters.decoded(event.message, decode_status)
+                    if status is None:
+                        continue
+                    feedback, deadlines = department_step(
+                        sanctions,
+                        status,
+                        self.catalog,
+                        self.department,
+                        self.action_time(),
+                        self.policy,
                     )
-                    await self.feedback.send(key=item.subject_id, value=encode_model(item))
-                    count_feedback(item.type)
-                await self._send_deadlines(deadlines)
-            mark_processed(self.app, message)
+                    for item in feedback:
+                        log.info(
+                            "sanction." + item.type,
+                            department=item.department,
+                            subject_id=item.subject_id,
+                            measures=list(item.measures),
+                        )
+                        await out.send(self.feedback, item.subject_id, encode_model(item))
+                        count_feedback(item.type)
+                    await self._send_deadlines(out, deadlines)
+                await out.delivered()
+                sanctions.write()
+            for event in events:
+                mark_processed(self.app, event.message)
 
     async def _on_confirmation(self, stream: faust.StreamT[Any]) -> None:
-        async for event in stream.events():
-            message = event.message
-            try:
-                item = decode_event(message.value)
-                reason = f"{item.type} is not a department confirmation"
-            except DecodeError as exc:
-                item = None
-                reason = exc.reason
-            except ValidationError as exc:
-                item = None
-                reason = describe_validation_error(exc)
-            if isinstance(item, SanctionsApplied | SanctionsLifted | SanctionsRetained):
-                if item.department == self.department.id:
-                    await self._confirm(message, item)
-            elif self.department.id == self.catalog.departments[0].id:
-                # one department speaks for the topic, so a bad message is one dead letter
-                await self.dead_letters.send(message, reason)
-            mark_processed(self.app, message)
+        async for events in batches(stream, self.settings):
+            async with self._table_lock:
+                sanctions, out = StagedTable(self.sanctions), Outbox()
+                for event in events:
+                    sanctions.event = event
+                    await self._confirmation(event.message, sanctions, out)
+                await out.delivered()
+                sanctions.write()
+            for event in events:
+                mark_processed(self.app, event.message)
 
-    async def _confirm(self, message: Any, item: SanctionEvent) -> None:
+    async def _confirmation(self, message: Any, sanctions: Store, out: Outbox) -> None:
+        try:
+            item = decode_event(message.value)
+            reason = f"{item.type} is not a department confirmation"
+        except DecodeError as exc:
+            item = None
+            reason = exc.reason
+        except ValidationError as exc:
+            item = None
+            reason = describe_validation_error(exc)
+        if isinstance(item, SanctionsApplied | SanctionsLifted | SanctionsRetained):
+            if item.department == self.department.id:
+                await self._confirm(message, item, sanctions, out)
+        elif self.department.id == self.catalog.departments[0].id:
+            # one department speaks for the topic, so a bad message is one dead letter
+            await self.dead_letters.send(message, reason)
+
+    async def _confirm(
+        self, message: Any, item: SanctionEvent, sanctions: Store, out: Outbox
+    ) -> None:
         ours = item.origin == "agent" and isinstance(item, SanctionsLifted)
         if ours:
             # our own timer: a retention ended (ignored if a person lifted it meanwhile)
-            raw = self.sanctions.get(item.subject_id)
+            raw = sanctions.get(item.subject_id)
             row = DepartmentSanction.model_validate(raw) if raw is not None else None
             if row is None or not retention_ended(row, local_date(item.at)):
                 return
@@ -125,10 +147,10 @@ class DepartmentRole:
             await self.dead_letters.send(
                 message, "a confirmation must have origin person", str(item.event_id)
             )
-        elif (deadlines := confirmation_step(self.sanctions, item)) is not None:
-            await self.feedback.send(key=item.subject_id, value=encode_model(item))
+        elif (deadlines := confirmation_step(sanctions, item)) is not None:
+            await out.send(self.feedback, item.subject_id, encode_model(item))
             count_feedback(item.type)
-            await self._send_deadlines(deadlines)
+            await self._send_deadlines(out, deadlines)
         else:
             await self.dead_letters.send(
                 message,
@@ -137,9 +159,9 @@ class DepartmentRole:
                 str(item.event_id),
             )
 
-    async def _send_deadlines(self, deadlines: list[DeadlineEvent]) -> None:
+    async def _send_deadlines(self, out: Outbox, deadlines: list[DeadlineEvent]) -> None:
         for change in deadlines:
-            await self.sla.send(key=change.obligation.id, value=encode_deadline(change))
+            await out.send(self.sla, change.obligation.id, encode_deadline(change))
 
     async def end_retentions(self) -> int:
         """Lift every retention whose end date has passed (wall clock); return how many.

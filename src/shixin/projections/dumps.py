@@ -98,7 +98,9 @@ def dead_letters_view(letters: Iterable[Mapping[str, Any]]) -> list[dict[str, An
         }
         for letter in letters
     ]
-    return sorted(rows, key=lambda r: (r["topic"], r["partition"], r["offset"], r["reason"]))
+    # a record processed again after a crash is dead-lettered again: its position is its identity
+    unique = {(r["topic"], r["partition"], r["offset"], r["reason"]): r for r in rows}
+    return [unique[k] for k in sorted(unique)]
 
 
 def canonical_json(value: Any) -> str:

@@ -35,13 +35,12 @@ async def latest_value(bootstrap: str, topic: str, key: str, partitions: int) ->
     return value
 
 
-async def subject_view(bootstrap: str, settings: Settings, subject_id: str) -> dict[str, Any]:
-    raw = await latest_value(
-        bootstrap, changelog_topic(settings, "court", "subjects"), subject_id, settings.partitions
-    )
+def subject_document(raw_subject: Any | None, rows: dict[str, Any]) -> dict[str, Any]:
+    """A subject and each department's row about it, as `query subject --json` shows them
+    (and the HTTP API: one shape, built here)."""
     subject = None
-    if raw is not None:
-        state = SubjectState.model_validate(raw)
+    if raw_subject is not None:
+        state = SubjectState.model_validate(raw_subject)
         subject = {
             "subject_id": state.subject_id,
             "kind": state.kind,
@@ -54,6 +53,21 @@ async def subject_view(bootstrap: str, settings: Settings, subject_id: str) -> d
             ],
         }
     sanctions: dict[str, Any] = {}
+    for department_id, row in sorted(rows.items()):
+        sanction = DepartmentSanction.model_validate(row)
+        sanctions[department_id] = {
+            "state": sanction.state,
+            "measures": list(sanction.measures),
+            "entry_ids": list(sanction.entry_ids),
+        }
+    return {"subject": subject, "sanctions": sanctions}
+
+
+async def subject_view(bootstrap: str, settings: Settings, subject_id: str) -> dict[str, Any]:
+    raw = await latest_value(
+        bootstrap, changelog_topic(settings, "court", "subjects"), subject_id, settings.partitions
+    )
+    rows: dict[str, Any] = {}
     for department in get_catalog(settings.catalog).departments:
         row = await latest_value(
             bootstrap,
@@ -62,13 +76,8 @@ async def subject_view(bootstrap: str, settings: Settings, subject_id: str) -> d
             settings.partitions,
         )
         if row is not None:
-            sanction = DepartmentSanction.model_validate(row)
-            sanctions[department.id] = {
-                "state": sanction.state,
-                "measures": list(sanction.measures),
-                "entry_ids": list(sanction.entry_ids),
-            }
-    return {"subject": subject, "sanctions": sanctions}
+            rows[department.id] = row
+    return subject_document(raw, rows)
 
 
 # (department, action, "blocked"/"allowed") -> checks answered by this process (feedback statistics)

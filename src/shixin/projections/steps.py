@@ -101,6 +101,9 @@ def sla_step(obligations: Store, event: DeadlineEvent) -> Obligation | None:
         if raw is not None:
             del obligations[event.obligation.id]
         return None
+    if event.type == "DeadlineBreached" and raw is None:
+        # the monitor's own report, overtaken by a cancellation: the obligation is gone
+        return None
     record = dict(raw) if raw is not None else {"breach_reported": False}
     known = Obligation.model_validate(record["obligation"]) if raw is not None else None
     new = event.obligation

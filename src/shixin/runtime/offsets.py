@@ -16,14 +16,20 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shixin.runtime.logging import get_logger
+from shixin.runtime.security import client_options, options_of
 
 log = get_logger(__name__)
 
 
 async def fetched_end_offsets(
-    bootstrap: str | list[str], partitions: Iterable[Any], timeout: float = 10.0
+    bootstrap: str | list[str],
+    partitions: Iterable[Any],
+    timeout: float = 10.0,
+    security: Mapping[str, Any] | None = None,
 ) -> dict[TopicPartition, int]:
-    """The log end offset of each partition, from fetch responses' high-water marks."""
+    """The log end offset of each partition, from fetch responses' high-water marks.
+
+    `security`: the client security options (default: this process's settings)."""
     tps = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
     if not tps:
         return {}
@@ -33,6 +39,7 @@ async def fetched_end_offsets(
         group_id=None,
         fetch_max_wait_ms=10,
         max_partition_fetch_bytes=64 * 1024,
+        **(client_options() if security is None else security),
     )
     await consumer.start()
     try:
@@ -71,7 +78,10 @@ def install_faust_end_offset_correction() -> None:
         consumer = self._ensure_consumer()
         if self.consumer.in_transaction:
             return {tp: consumer.last_stable_offset(tp) for tp in partitions}
-        fetched = await fetched_end_offsets(consumer._client._bootstrap_servers, partitions)
+        # the same brokers, reached the way the app reaches them (its credentials)
+        fetched = await fetched_end_offsets(
+            consumer._client._bootstrap_servers, partitions, security=options_of(consumer._client)
+        )
         return {tp: fetched[TopicPartition(tp.topic, tp.partition)] for tp in partitions}
 
     thread_cls._highwaters = _highwaters  # type: ignore[method-assign]

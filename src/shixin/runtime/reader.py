@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shixin.runtime.offsets import fetched_end_offsets
+from shixin.runtime.security import client_options
 
 
 async def read_topic(
@@ -14,7 +15,7 @@ async def read_topic(
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
     """Every record now in `topic` (or in the given partitions), partition by partition order."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, **client_options()
     )
     await consumer.start()
     try:

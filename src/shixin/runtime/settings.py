@@ -5,8 +5,16 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiToken(BaseModel):
+    """A bearer token of the HTTP API: only its SHA-256 is kept (`shixin api token-hash`)."""
+
+    name: str = Field(min_length=1, description="who holds it; written to the access log")
+    role: str = Field(pattern=r"^(court|auditor|operator|department:[a-z0-9_.-]+)$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class Settings(BaseSettings):
@@ -24,6 +32,8 @@ class Settings(BaseSettings):
     topic_confirmations: str = "department.confirmations"
     topic_sla_events: str = "sla.events"
     topic_dead_letters: str = "shixin.dead-letters"
+    # every read of personal data through the HTTP API (who, which subjects, when)
+    topic_access_log: str = "shixin.access-log"
     # Faust app ids are prefixed with this, so two deployments can share a cluster
     app_prefix: str = "shixin"
 
@@ -45,8 +55,24 @@ class Settings(BaseSettings):
     replication_factor: int = 1
     # exactly_once needs a broker with transactions (Apache Kafka); the embedded one has none
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    # how every client (Faust apps and plain aiokafka clients) talks to the brokers
+    # (shixin.runtime.security builds the client options from these)
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    # the CA that signed the brokers' certificates (PEM); unset: the system's CAs
+    ssl_cafile: str | None = None
+    # a client certificate and key (PEM), for brokers that want mutual TLS
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_check_hostname: bool = True
     web_port: int = 6066
     web_host: str = "127.0.0.1"
+    # the HTTP API's bearer tokens, a JSON list in SHIXIN_API_TOKENS; none: the public list only
+    api_tokens: list[ApiToken] = []
+    # access-log records each api worker keeps in memory for auditors' queries (the topic has all)
+    access_log_memory: int = Field(default=100_000, ge=0)
     log_level: str = "info"
     log_format: Literal["json", "console"] = "json"
 
@@ -55,6 +81,10 @@ class Settings(BaseSettings):
     heartbeat_interval: float = 0.3
     rebalance_timeout: float = 1.0
     producer_linger: float = 0.02
+    # an agent takes up to this many messages at a time (or what came within batch_within
+    # seconds), sends their outputs and waits for the broker once per batch (streams/staged.py)
+    batch_max: int = Field(default=500, ge=1)
+    batch_within: float = 0.01
 
 
 @lru_cache(maxsize=1)

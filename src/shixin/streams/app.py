@@ -14,6 +14,7 @@ from typing import Any
 import faust
 
 from shixin.runtime.offsets import install_faust_end_offset_correction
+from shixin.runtime.security import faust_options
 from shixin.runtime.settings import Settings
 
 # (app id, topic, partition) -> next offset to process; read by `run` to know when all is idle
@@ -36,7 +37,8 @@ def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any)
     options: dict[str, Any] = {
         "broker": f"kafka://{bootstrap}",
         "store": settings.store,
-        "datadir": settings.data_dir or str(_process_data_dir() / app_id),
+        # one directory per app: a process may host many apps (`departments`)
+        "datadir": str(Path(settings.data_dir or _process_data_dir()) / app_id),
         "web_enabled": False,
         "topic_partitions": settings.partitions,
         "topic_replication_factor": settings.replication_factor,
@@ -47,6 +49,7 @@ def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any)
         "processing_guarantee": settings.processing_guarantee,
         "consumer_auto_offset_reset": "earliest",
         "table_standby_replicas": settings.standby_replicas,
+        **faust_options(settings),
     }
     options.update(overrides)
     return faust.App(app_id, **options)

@@ -16,7 +16,7 @@ from shixin.domain.entries import LifecycleError
 from shixin.domain.events import COURT_EVENT_TYPES, CourtEvent
 from shixin.domain.reasons import describe_validation_error
 from shixin.domain.subjects import EntryFacet
-from shixin.projections.steps import intake_step, subject_step
+from shixin.projections.steps import Store, intake_step, subject_step
 from shixin.runtime.catalogs import get_policy
 from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
@@ -25,6 +25,7 @@ from shixin.schemas.model_codec import decode_event
 from shixin.streams.app import guarded, make_app, mark_processed
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import encode_deadline
+from shixin.streams.staged import Outbox, StagedTable, batches
 from shixin.streams.subject_status import encode_status
 from shixin.streams.topics import facets_topic_name, key_bytes, raw_topic
 
@@ -59,12 +60,17 @@ class CourtRole:
         app.agent(self.facets, name="subject_fold")(guarded(app, self._subject_fold))
 
     async def _intake(self, stream: faust.StreamT[Any]) -> None:
-        async for event in stream.events():
-            message = event.message
-            await self.handle_court_message(message)
-            mark_processed(self.app, message)
+        async for events in batches(stream, self.settings):
+            entries, out = StagedTable(self.entries), Outbox()
+            for event in events:
+                entries.event = event
+                await self.handle_court_message(event.message, entries, out)
+            await out.delivered()
+            entries.write()
+            for event in events:
+                mark_processed(self.app, event.message)
 
-    async def handle_court_message(self, message: Any) -> None:
+    async def handle_court_message(self, message: Any, entries: Store, out: Outbox) -> None:
         value = message.value
         event_id: str | None = None
         try:
@@ -72,9 +78,7 @@ class CourtRole:
                 raise DecodeError("empty message (no value)")
             court_event = decode_court_event(value)
             event_id = str(court_event.event_id)
-            facets, deadlines = intake_step(
-                self.entries, court_event, position_of(message), self.policy
-            )
+            facets, deadlines = intake_step(entries, court_event, position_of(message), self.policy)
         except DecodeError as exc:
             await self.dead_letters.send(message, exc.reason)
             return
@@ -89,18 +93,23 @@ class CourtRole:
             await self.dead_letters.send(message, f"could not process: {exc!r}", event_id)
             return
         for facet in facets:
-            await self.facets.send(key=facet.subject_id, value=facet.model_dump_json().encode())
+            await out.send(self.facets, facet.subject_id, facet.model_dump_json().encode())
         for change in deadlines:
-            await self.sla.send(key=change.obligation.id, value=encode_deadline(change))
+            await out.send(self.sla, change.obligation.id, encode_deadline(change))
 
     async def _subject_fold(self, stream: faust.StreamT[Any]) -> None:
-        async for event in stream.events():
-            message = event.message
-            facet = EntryFacet.model_validate_json(message.value)
-            status = subject_step(self.subjects, facet)
-            if status is not None:
-                await self.status.send(key=status.subject_id, value=encode_status(status))
-            mark_processed(self.app, message)
+        async for events in batches(stream, self.settings):
+            subjects, out = StagedTable(self.subjects), Outbox()
+            for event in events:
+                subjects.event = event
+                facet = EntryFacet.model_validate_json(event.message.value or b"")
+                status = subject_step(subjects, facet)
+                if status is not None:
+                    await out.send(self.status, status.subject_id, encode_status(status))
+            await out.delivered()
+            subjects.write()
+            for event in events:
+                mark_processed(self.app, event.message)
 
 
 __all__ = ["CourtRole", "decode_court_event", "key_bytes", "position_of"]

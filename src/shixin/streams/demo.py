@@ -13,6 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from shixin.domain.events import COURT_EVENT_ADAPTER
+from shixin.runtime.security import client_options
 from shixin.runtime.settings import Settings
 from shixin.schemas.model_codec import encode_model
 from shixin.streams.app import STATS
@@ -27,7 +28,9 @@ async def feed_court(
     bootstrap: str, settings: Settings, debtors: int, seed: int, rate: float
 ) -> None:
     """Publish the synthetic history at `rate` events per second, until cancelled or done."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=5, **client_options(settings)
+    )
     await producer.start()
     try:
         started = time.monotonic()

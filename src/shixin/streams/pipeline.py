@@ -19,7 +19,6 @@ from shixin.schemas.model_codec import decode_model
 from shixin.streams.idle import wait_idle
 from shixin.streams.publish import publish_events
 from shixin.streams.roles import Roles, build_roles, start_roles, stop_roles
-from shixin.web.views import install_web
 
 
 @contextlib.asynccontextmanager
@@ -28,14 +27,11 @@ async def hosted(
     settings: Settings,
     bootstrap: str,
     catalog: Catalog,
-    web: bool = False,
     **app_options: Any,
 ) -> AsyncIterator[Roles]:
     """Start the apps of `role` against `bootstrap`; stop them on the way out, whatever happens."""
     await ensure_topics(bootstrap, settings)
-    roles = build_roles(role, settings, bootstrap, catalog, web=web, **app_options)
-    if web:
-        install_web(roles)
+    roles = build_roles(role, settings, bootstrap, catalog, **app_options)
     try:
         await start_roles(roles)
         yield roles
@@ -79,7 +75,8 @@ async def run_events(
     (deadlines judged at `now`, by default the latest event time)."""
     if now is None and events:
         now = max(event_time(e) for e in events)
-    async with hosted("all", settings, bootstrap, catalog) as roles:
+    # every role but the api: `run` serves no HTTP
+    async with hosted("court,sla,departments", settings, bootstrap, catalog) as roles:
         await publish_events(bootstrap, settings, events)
         await wait_idle(bootstrap, roles, settings)
         return await live_views(bootstrap, roles, settings, now)

@@ -18,6 +18,7 @@ from shixin.domain.events import (
     AnyEvent,
 )
 from shixin.domain.reasons import describe_validation_error
+from shixin.runtime.security import client_options
 from shixin.runtime.settings import Settings
 from shixin.schemas.model_codec import encode_model
 from shixin.streams.topics import key_bytes
@@ -84,7 +85,11 @@ def topic_and_key(event: AnyEvent, settings: Settings) -> tuple[str, bytes]:
 
 async def publish_events(bootstrap: str, settings: Settings, events: Iterable[AnyEvent]) -> int:
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=64 * 1024, acks="all"
+        bootstrap_servers=bootstrap,
+        linger_ms=5,
+        max_batch_size=64 * 1024,
+        acks="all",
+        **client_options(settings),
     )
     await producer.start()
     count = 0

@@ -1,7 +1,8 @@
 """Roles (DESIGN §2): build the Faust apps a role needs, start and stop them together.
 
 `court`, `department:<id>`, `departments` (every catalog department, one app each, in one
-process), `all` (everything; what the demo and `shixin run` host).
+process), `sla`, `api` (the HTTP API over read replicas of the tables; no Faust app), `all`
+(everything; what the demo hosts; `shixin run` hosts every role but the api).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shixin.runtime.settings import Settings
 from shixin.streams.court import CourtRole
 from shixin.streams.sla import SlaRole
 from shixin.streams.topics import facets_topic_name
+from shixin.web.role import ApiRole
 
 log = get_logger(__name__)
 
@@ -32,6 +34,7 @@ class Roles:
     court: CourtRole | None = None
     departments: dict[str, DepartmentRole] = field(default_factory=dict)
     sla: SlaRole | None = None
+    api: ApiRole | None = None
 
     @property
     def apps(self) -> list[faust.App]:
@@ -56,32 +59,25 @@ def build_roles(
     settings: Settings,
     bootstrap: str,
     catalog: Catalog,
-    web: bool = False,
     **app_options: Any,
 ) -> Roles:
-    """`role` may also list several roles, comma-separated (``court,department:rail``).
-
-    `web`: serve HTTP from the court app on the configured host and port.
-    """
+    """`role` may also list several roles, comma-separated (``court,department:rail``)."""
     roles = Roles()
     wanted: list[str] = []
-    web_options = (
-        {"web_enabled": True, "web_port": settings.web_port, "web_bind": settings.web_host}
-        if web
-        else {}
-    )
     for part in (p.strip() for p in role.split(",")):
         if part in ("court", "all"):
-            roles.court = CourtRole(settings, bootstrap, **app_options, **web_options)
+            roles.court = CourtRole(settings, bootstrap, **app_options)
         if part in ("sla", "all"):
             roles.sla = SlaRole(settings, bootstrap, **app_options)
+        if part in ("api", "all"):
+            roles.api = ApiRole(settings, bootstrap, catalog)
         if part in ("departments", "all"):
             wanted += [d.id for d in catalog.departments]
         elif part.startswith("department:"):
             wanted.append(part.split(":", 1)[1])
-        elif part not in ("court", "sla"):
+        elif part not in ("court", "sla", "api"):
             raise UnknownRole(
-                f"unknown role {part!r}: court, sla, department:<id>, departments or all"
+                f"unknown role {part!r}: court, sla, api, department:<id>, departments or all"
             )
     for dept_id in dict.fromkeys(wanted):
         department = catalog.department_by_id.get(dept_id)
@@ -96,10 +92,17 @@ def build_roles(
 async def start_roles(roles: Roles) -> None:
     await asyncio.gather(*(app.start() for app in roles.apps))
     quiet_libraries()  # Faust turns the root logger up while starting
+    if roles.api is not None:  # after the apps: their changelog topics exist by now
+        await roles.api.start()
     log.info("roles.started", apps=[app.conf.id for app in roles.apps])
 
 
 async def stop_roles(roles: Roles) -> None:
+    if roles.api is not None:
+        try:
+            await asyncio.wait_for(roles.api.stop(), timeout=15)
+        except (TimeoutError, Exception) as exc:
+            log.warning("roles.stop_failed", app="api", error=repr(exc))
     for app in reversed(roles.apps):
         try:
             await asyncio.wait_for(app.stop(), timeout=15)

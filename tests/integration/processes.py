@@ -1,0 +1,149 @@
+"""Workers as real processes (`shixin worker --role R`), and what tests read from outside them:
+the consumer groups' committed offsets and the tables' changelogs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shixin.consumers.department import table_name
+from shixin.projections.queries import changelog_topic
+from shixin.runtime.offsets import fetched_end_offsets
+from shixin.runtime.reader import read_topic
+from shixin.runtime.settings import Settings
+from shixin.streams.topics import facets_topic_name
+
+SHIXIN = [sys.executable, "-m", "shixin.cli", "--log-level", "warning"]
+
+
+class Worker:
+    """One `shixin worker` process; SIGKILL and start again as often as a test likes."""
+
+    def __init__(self, role: str, env: dict[str, str], log_dir: Path) -> None:
+        self.role = role
+        self.env = env
+        self.log = log_dir / f"{role.replace(':', '_').replace(',', '+')}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*SHIXIN, "worker", "--role", self.role],
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        self.starts += 1
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def group_inputs(settings: Settings, departments: list[str]) -> dict[str, list[str]]:
+    """consumer group -> the topics it reads."""
+    prefix = settings.app_prefix
+    groups = {
+        f"{prefix}-court": [settings.topic_court_events, facets_topic_name(settings)],
+        f"{prefix}-sla": [settings.topic_sla_events],
+    }
+    for dept in departments:
+        groups[f"{prefix}-department-{dept}"] = [
+            settings.topic_subject_status,
+            settings.topic_confirmations,
+        ]
+    return groups
+
+
+async def committed(bootstrap: str, group: str, tps: list[TopicPartition]) -> dict[Any, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        found = await consumer._coordinator.fetch_committed_offsets(tps)
+        return {tp: (meta.offset if meta is not None else -1) for tp, meta in found.items()}
+    finally:
+        await consumer.stop()
+
+
+async def wait_groups_idle(
+    bootstrap: str, settings: Settings, departments: list[str], timeout: float = 300
+) -> None:
+    """Until every group has committed the end of every topic it reads, twice in a row."""
+    groups = group_inputs(settings, departments)
+    deadline = asyncio.get_running_loop().time() + timeout
+    previous: dict[Any, int] | None = None
+    while True:
+        tps = {
+            g: [TopicPartition(t, p) for t in topics for p in range(settings.partitions)]
+            for g, topics in groups.items()
+        }
+        ends = await fetched_end_offsets(bootstrap, {tp for v in tps.values() for tp in v})
+        lagging = []
+        for group, parts in tps.items():
+            done = await committed(bootstrap, group, parts)
+            lagging += [
+                f"{group} {tp.topic}/{tp.partition} at {done.get(tp)} of {ends[tp]}"
+                for tp in parts
+                if ends[tp] > 0 and done.get(tp, -1) < ends[tp]
+            ]
+        caught_up = not lagging
+        if caught_up and ends == previous:
+            return
+        previous = ends if caught_up else None
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"the workers did not become idle in time: {lagging}")
+        await asyncio.sleep(1.0)
+
+
+async def table_contents(bootstrap: str, topic: str) -> dict[str, Any]:
+    """A table as its changelog leaves it: the last value of every key."""
+    table: dict[str, Any] = {}
+    async for record in read_topic(bootstrap, topic):
+        key = json.loads(record.key)
+        if record.value is None:
+            table.pop(key, None)
+        else:
+            table[key] = json.loads(record.value)
+    return table
+
+
+async def live_tables(bootstrap: str, settings: Settings, departments: list[str]) -> dict[str, Any]:
+    return {
+        "entries": await table_contents(bootstrap, changelog_topic(settings, "court", "entries")),
+        "subjects": await table_contents(bootstrap, changelog_topic(settings, "court", "subjects")),
+        "obligations": await table_contents(
+            bootstrap, changelog_topic(settings, "sla", "obligations")
+        ),
+        "sanctions": {
+            d: await table_contents(
+                bootstrap, changelog_topic(settings, f"department-{d}", table_name(d))
+            )
+            for d in departments
+        },
+    }
+
+
+def worker_env(env: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **env}
