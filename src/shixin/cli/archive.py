@@ -8,12 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from shixin.cli.base import main, print_json, settings_with
-
-err_console = Console(stderr=True)
+from shixin.cli.base import err_console, main, print_json, settings_with
 
 
 @contextmanager

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
 
 from shixin.cli.base import err_console, main, parse_time, print_json, settings_with
 
@@ -72,72 +60,16 @@ def audit_verify(departments: tuple[str, ...], now_text: str | None, as_json: bo
 # --- report ------------------------------------------------------------------------------------
 
 
-class _EventsColumn(ProgressColumn):
-    """The events the replay has taken in so far (read at each refresh)."""
-
-    def __init__(self, replayer: Replay) -> None:
-        super().__init__()
-        self.replayer = replayer
-
-    def render(self, task: Task) -> Text:
-        return Text(f"{self.replayer.events} events", style="progress.download")
-
-
-@contextmanager
-def _replay_progress(replayer: Replay, total_bytes: int | None) -> Iterator[Any]:
-    """Rich progress on a terminal's stderr while replaying; nothing otherwise."""
-    columns: list[ProgressColumn] = [SpinnerColumn(), TextColumn("{task.description}")]
-    if total_bytes is not None:
-        columns += [BarColumn(), DownloadColumn()]
-    columns += [_EventsColumn(replayer), TimeElapsedColumn()]
-    with Progress(
-        *columns, console=err_console, transient=True, disable=not err_console.is_terminal
-    ) as progress:
-        yield progress
-
-
 def _replay_for_report(
     source: Path | None, until: Any, subject: str | None
 ) -> tuple[Replay, Any, str]:
-    """A finished replay of `source` (a JSON Lines file, an archive directory, or the topics),
-    with the subject's timeline recorded if asked for."""
-    from shixin.audit.from_topics import replay_archive, replay_topics
-    from shixin.audit.replay import Replay
+    """A finished replay of `source`, with the subject's timeline recorded if asked for."""
     from shixin.audit.timeline import SubjectTimeline
-    from shixin.runtime.catalogs import get_catalog, get_policy
+    from shixin.cli.replaying import replay_with_progress
 
-    settings = settings_with()
-    replayer = Replay(settings, get_catalog(settings.catalog), get_policy(settings.deadline_policy))
-    replayer.until = until
     timeline = SubjectTimeline(subject) if subject else None
-    replayer.observer = timeline
-    if source is not None and not source.is_dir():
-        with (
-            _replay_progress(replayer, source.stat().st_size) as progress,
-            source.open("rb") as handle,
-        ):
-            task = progress.add_task(f"replaying {source.name}", total=source.stat().st_size)
-
-            def lines() -> Iterator[str]:
-                for raw in handle:
-                    progress.advance(task, len(raw))
-                    yield raw.decode("utf-8")
-
-            replayer.feed_lines(lines())
-        return replayer, timeline, str(source)
-    if source is not None:
-        with _replay_progress(replayer, None) as progress:
-            progress.add_task(f"replaying the archive {source}", total=None)
-            replay_archive(replayer, source, until)
-        return replayer, timeline, f"archive {source}"
-    if not settings.kafka_bootstrap:
-        raise click.UsageError(
-            "give a FILE or an archive DIR, or set SHIXIN_KAFKA_BOOTSTRAP to replay the topics"
-        )
-    with _replay_progress(replayer, None) as progress:
-        progress.add_task(f"replaying the topics on {settings.kafka_bootstrap}", total=None)
-        asyncio.run(replay_topics(replayer, settings.kafka_bootstrap, until))
-    return replayer, timeline, f"topics on {settings.kafka_bootstrap}"
+    replayer, described = replay_with_progress(settings_with(), source, until, timeline)
+    return replayer, timeline, described
 
 
 @audit.command("report")

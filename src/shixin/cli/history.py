@@ -97,15 +97,12 @@ def replay(
     """Rebuild the projections offline with the pure core: from a JSON Lines file or an archive
     directory (`shixin archive export`), or without SOURCE from the topics on
     SHIXIN_KAFKA_BOOTSTRAP (read with no consumer group)."""
-    from shixin.audit.sources import NoSource, replay_source
+    from shixin.cli.replaying import replay_with_progress
     from shixin.projections.dumps import write_dumps
 
     now = parse_time(now_text, "--now")
     until = parse_time(until_text, "--until")
-    try:
-        replayer = replay_source(settings_with(), source, until)
-    except NoSource as exc:
-        raise click.UsageError(str(exc)) from exc
+    replayer, _ = replay_with_progress(settings_with(), source, until)
     write_dumps(dump_dir, replayer.views(now))
     click.echo(f"{replayer.events} event(s) replayed; dump written to {dump_dir}")
 
