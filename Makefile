@@ -27,5 +27,13 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+# every benchmark against its baseline, same run: bench/results.json and a table (docs/PERFORMANCE.md)
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# the same at a size that ends in under 3 minutes on 2 cores
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,9 +13,29 @@ from tests.conftest import isolated_settings, settings_env
 from tests.e2e.test_cli import SHIXIN, shixin
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
 def test_worker_processes_what_publish_sends_and_query_shows_it(tmp_path: Path, bootstrap: str):
     settings = isolated_settings()
-    env = settings_env(settings, bootstrap)
+    port = _free_port()
+    env = {**settings_env(settings, bootstrap), "SHIXIN_WEB_PORT": str(port)}
     p = person_id(4242)
     worker = subprocess.Popen(
         [*SHIXIN, "worker", "--role", "court,department:aviation,department:immigration"],
@@ -49,6 +69,23 @@ def test_worker_processes_what_publish_sends_and_query_shows_it(tmp_path: Path, 
         assert view["sanctions"]["immigration"]["state"] == "applied"
         human = shixin("query", "subject", p, env=env)
         assert "sanctionable" in human.stdout and "aviation: applied" in human.stdout
+        # probes: a worker without the api role still answers health, readiness and metrics
+        base = f"http://127.0.0.1:{port}"
+        assert json.loads(_get(f"{base}/healthz")[1])["status"] == "ok"
+        status, body = _get(f"{base}/readyz")
+        assert status == 200, body
+        assert set(json.loads(body)["apps"]) == {
+            f"{settings.app_prefix}-{a}"
+            for a in ("court", "department-aviation", "department-immigration")
+        }
+        metrics = _get(f"{base}/metrics")[1]
+        assert "shixin_worker_ready 1.0" in metrics
+        court_events = f'topic="{settings.topic_court_events}"'
+        assert any(
+            court_events in line and line.endswith(" 1.0")
+            for line in metrics.splitlines()
+            if line.startswith("shixin_worker_next_offset")
+        ), metrics
     finally:
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0

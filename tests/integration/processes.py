@@ -7,8 +7,11 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,8 @@ class Worker:
 
     def __init__(self, role: str, env: dict[str, str], log_dir: Path) -> None:
         self.role = role
-        self.env = env
+        self.port = free_port()  # its health, readiness and metrics
+        self.env = {**env, "SHIXIN_WEB_PORT": str(self.port)}
         self.log = log_dir / f"{role.replace(':', '_').replace(',', '+')}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -43,6 +47,15 @@ class Worker:
                 stderr=log,
             )
         self.starts += 1
+
+    def pause(self) -> None:
+        """SIGSTOP: a department whose system hangs."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -60,14 +73,33 @@ class Worker:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def readiness(self) -> str:
+        """What the worker's /readyz says (for a failure's message)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=5) as r:
+                return str(r.read().decode())
+        except urllib.error.HTTPError as exc:
+            return str(exc.read().decode())
+        except OSError as exc:
+            return f"no answer: {exc}"
 
-def group_inputs(settings: Settings, departments: list[str]) -> dict[str, list[str]]:
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def group_inputs(
+    settings: Settings, departments: list[str], court: bool = True, sla: bool = True
+) -> dict[str, list[str]]:
     """consumer group -> the topics it reads."""
     prefix = settings.app_prefix
-    groups = {
-        f"{prefix}-court": [settings.topic_court_events, facets_topic_name(settings)],
-        f"{prefix}-sla": [settings.topic_sla_events],
-    }
+    groups = {}
+    if court:
+        groups[f"{prefix}-court"] = [settings.topic_court_events, facets_topic_name(settings)]
+    if sla:
+        groups[f"{prefix}-sla"] = [settings.topic_sla_events]
     for dept in departments:
         groups[f"{prefix}-department-{dept}"] = [
             settings.topic_subject_status,
@@ -87,33 +119,47 @@ async def committed(bootstrap: str, group: str, tps: list[TopicPartition]) -> di
         await consumer.stop()
 
 
+async def lag(
+    bootstrap: str, settings: Settings, groups: dict[str, list[str]]
+) -> tuple[dict[str, int], dict[Any, int]]:
+    """Per group, the records not yet committed; and the end offsets seen."""
+    tps = {
+        g: [TopicPartition(t, p) for t in topics for p in range(settings.partitions)]
+        for g, topics in groups.items()
+    }
+    ends = await fetched_end_offsets(bootstrap, {tp for v in tps.values() for tp in v})
+    behind = {}
+    for group, parts in tps.items():
+        done = await committed(bootstrap, group, parts)
+        for tp in parts:
+            missing = max(0, ends[tp] - max(0, done.get(tp, -1)))
+            if missing:
+                behind[f"{group} {tp.topic}/{tp.partition}"] = missing
+        behind.setdefault(group, 0)
+    return behind, ends
+
+
 async def wait_groups_idle(
-    bootstrap: str, settings: Settings, departments: list[str], timeout: float = 300
+    bootstrap: str,
+    settings: Settings,
+    departments: list[str],
+    timeout: float = 300,
+    court: bool = True,
+    sla: bool = True,
 ) -> None:
     """Until every group has committed the end of every topic it reads, twice in a row."""
-    groups = group_inputs(settings, departments)
+    groups = group_inputs(settings, departments, court, sla)
     deadline = asyncio.get_running_loop().time() + timeout
     previous: dict[Any, int] | None = None
     while True:
-        tps = {
-            g: [TopicPartition(t, p) for t in topics for p in range(settings.partitions)]
-            for g, topics in groups.items()
-        }
-        ends = await fetched_end_offsets(bootstrap, {tp for v in tps.values() for tp in v})
-        lagging = []
-        for group, parts in tps.items():
-            done = await committed(bootstrap, group, parts)
-            lagging += [
-                f"{group} {tp.topic}/{tp.partition} at {done.get(tp)} of {ends[tp]}"
-                for tp in parts
-                if ends[tp] > 0 and done.get(tp, -1) < ends[tp]
-            ]
-        caught_up = not lagging
+        behind, ends = await lag(bootstrap, settings, groups)
+        caught_up = not any(behind.values())
         if caught_up and ends == previous:
             return
         previous = ends if caught_up else None
         if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"the workers did not become idle in time: {lagging}")
+            late = {g: n for g, n in behind.items() if n}
+            raise TimeoutError(f"the workers did not become idle in time: {late} behind")
         await asyncio.sleep(1.0)
 
 

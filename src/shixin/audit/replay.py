@@ -31,6 +31,7 @@ from shixin.domain.policy import DeadlinePolicy
 from shixin.domain.reasons import describe_validation_error
 from shixin.projections import dumps
 from shixin.projections.steps import (
+    ModelStore,
     Store,
     confirmation_step,
     department_step,
@@ -53,9 +54,10 @@ class Replay:
         self.policy = policy
         self.latest: datetime | None = None  # the latest event time seen: the default "now"
         self.until: datetime | None = None  # events later than this are left out
-        self.entries: Store = {}
-        self.subjects: Store = {}
-        self.sanctions: dict[str, Store] = {d.id: {} for d in catalog.departments}
+        # models kept as models: no validation of every row read back (steps.ModelStore)
+        self.entries: Store = ModelStore()
+        self.subjects: Store = ModelStore()
+        self.sanctions: dict[str, Store] = {d.id: ModelStore() for d in catalog.departments}
         self.dead_letters: list[dict[str, Any]] = []
         self._next_offset: dict[tuple[str, int], int] = defaultdict(int)
         self.events = 0
@@ -84,7 +86,10 @@ class Replay:
             status = subject_step(self.subjects, facet)
             if status is None:
                 continue
-            for department in self.catalog.departments:
+            # only the departments whose measures can bind this subject: the others' fold
+            # would record nothing (on_status returns None for them, now and ever)
+            roles = {role for entry in status.entries for role in entry.roles}
+            for department in self.catalog.departments_binding(status.kind, roles):
                 feedback, _ = department_step(
                     self.sanctions[department.id],
                     status,

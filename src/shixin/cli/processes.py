@@ -49,6 +49,12 @@ async def _serve(role: str, settings: Settings, on_started: Any = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     with broker_bootstrap(settings.kafka_bootstrap) as (bootstrap, _embedded):
         async with hosted(role, settings, bootstrap, get_catalog(settings.catalog)) as roles:
+            health = None
+            if roles.api is None:  # the api role serves its own health on this port
+                from shixin.web.health import HealthServer
+
+                health = HealthServer(roles, settings.web_host, settings.web_port)
+                await health.start()
             if on_started is not None:
                 task = asyncio.create_task(on_started(bootstrap, roles, stop))
             await stop.wait()
@@ -56,6 +62,8 @@ async def _serve(role: str, settings: Settings, on_started: Any = None) -> None:
                 task.cancel()
                 with contextlib_suppress():
                     await task
+            if health is not None:
+                await health.stop()
 
 
 class contextlib_suppress:

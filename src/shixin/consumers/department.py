@@ -28,10 +28,10 @@ from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
 from shixin.schemas.errors import DecodeError
 from shixin.schemas.model_codec import decode_event, encode_model
-from shixin.streams.app import count_feedback, guarded, make_app, mark_processed
+from shixin.streams.app import count_feedback, guarded, make_app
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import encode_deadline
-from shixin.streams.staged import Outbox, StagedTable, batches
+from shixin.streams.staged import Outbox, process_batches
 from shixin.streams.subject_status import decode_status
 from shixin.streams.topics import raw_topic
 
@@ -73,48 +73,32 @@ class DepartmentRole:
         return None if self.settings.action_clock == "event" else datetime.now(UTC)
 
     async def _on_status(self, stream: faust.StreamT[Any]) -> None:
-        async for events in batches(stream, self.settings):
-            async with self._table_lock:
-                sanctions, out = StagedTable(self.sanctions), Outbox()
-                for event in events:
-                    sanctions.event = event
-                    status = await self.dead_letters.decoded(event.message, decode_status)
-                    if status is None:
-                        continue
-                    feedback, deadlines = department_step(
-                        sanctions,
-                        status,
-                        self.catalog,
-                        self.department,
-                        self.action_time(),
-                        self.policy,
-                    )
-                    for item in feedback:
-                        log.info(
-                            "sanction." + item.type,
-                            department=item.department,
-                            subject_id=item.subject_id,
-                            measures=list(item.measures),
-                        )
-                        await out.send(self.feedback, item.subject_id, encode_model(item))
-                        count_feedback(item.type)
-                    await self._send_deadlines(out, deadlines)
-                await out.delivered()
-                sanctions.write()
-            for event in events:
-                mark_processed(self.app, event.message)
+        await process_batches(
+            self.app, stream, self.settings, self.sanctions, self._status, self._table_lock
+        )
+
+    async def _status(self, message: Any, sanctions: Store, out: Outbox) -> None:
+        status = await self.dead_letters.decoded(message, decode_status)
+        if status is None:
+            return
+        feedback, deadlines = department_step(
+            sanctions, status, self.catalog, self.department, self.action_time(), self.policy
+        )
+        for item in feedback:
+            log.info(
+                "sanction." + item.type,
+                department=item.department,
+                subject_id=item.subject_id,
+                measures=list(item.measures),
+            )
+            await out.send(self.feedback, item.subject_id, encode_model(item))
+            count_feedback(item.type)
+        await self._send_deadlines(out, deadlines)
 
     async def _on_confirmation(self, stream: faust.StreamT[Any]) -> None:
-        async for events in batches(stream, self.settings):
-            async with self._table_lock:
-                sanctions, out = StagedTable(self.sanctions), Outbox()
-                for event in events:
-                    sanctions.event = event
-                    await self._confirmation(event.message, sanctions, out)
-                await out.delivered()
-                sanctions.write()
-            for event in events:
-                mark_processed(self.app, event.message)
+        await process_batches(
+            self.app, stream, self.settings, self.sanctions, self._confirmation, self._table_lock
+        )
 
     async def _confirmation(self, message: Any, sanctions: Store, out: Outbox) -> None:
         try:

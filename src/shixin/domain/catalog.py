@@ -111,6 +111,42 @@ class Catalog(_Model):
     def measures_of(self, department_id: str) -> tuple[Measure, ...]:
         return self._measures_by_department.get(department_id, ())
 
+    @cached_property
+    def _measures_binding_cache(self) -> dict[tuple[str, str, str], tuple[Measure, ...]]:
+        return {}
+
+    def measures_binding(self, department_id: str, kind: str, role: str) -> tuple[Measure, ...]:
+        """The department's measures that bind a subject of `kind` named as `role` (cached:
+        the department fold asks this for every entry of every status)."""
+        key = (department_id, kind, role)
+        found = self._measures_binding_cache.get(key)
+        if found is None:
+            found = self._measures_binding_cache[key] = tuple(
+                m
+                for m in self.measures_of(department_id)
+                if m.binds(kind, role)  # type: ignore[arg-type]
+            )
+        return found
+
+    @cached_property
+    def _binding_cache(self) -> dict[tuple[str, frozenset[str]], tuple[Department, ...]]:
+        return {}
+
+    def departments_binding(
+        self, kind: SubjectKind, roles: Iterable[str]
+    ) -> tuple[Department, ...]:
+        """The departments with a measure that binds a subject of `kind` named in any of `roles`
+        (any other department has nothing to do with the subject, now or ever)."""
+        key = (kind, frozenset(roles))
+        found = self._binding_cache.get(key)
+        if found is None:
+            found = self._binding_cache[key] = tuple(
+                d
+                for d in self.departments
+                if any(m.binds(kind, r) for m in self.measures_of(d.id) for r in key[1])  # type: ignore[arg-type]
+            )
+        return found
+
     def measure_execution(self, measure: Measure) -> str:
         kinds = {self.department_by_id[d].execution for d in measure.departments}
         return kinds.pop() if len(kinds) == 1 else "mixed"

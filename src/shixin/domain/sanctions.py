@@ -11,9 +11,9 @@ confirms with a ``SanctionsApplied`` / ``SanctionsLifted`` of origin ``person``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifted
 from shixin.domain.obligations import Obligation, gap_starts, safe_due
-from shixin.domain.policy import DeadlinePolicy
+from shixin.domain.policy import DeadlinePolicy, LiftRule
 from shixin.domain.subjects import SubjectEntry, SubjectStatus
 
 SanctionState = Literal["applied", "lifted", "retained", "pending_apply", "pending_lift"]
@@ -62,13 +62,11 @@ def required_measures(
     catalog: Catalog, department: str, entries: Iterable[SubjectEntry], kind: str
 ) -> dict[str, set[str]]:
     """measure id -> the entries that require it, for one department."""
-    measures = catalog.measures_of(department)
     out: dict[str, set[str]] = {}
     for entry in entries:
         for role in entry.roles:
-            for measure in measures:
-                if measure.binds(kind, role):  # type: ignore[arg-type]
-                    out.setdefault(measure.id, set()).add(entry.entry_id)
+            for measure in catalog.measures_binding(department, kind, role):
+                out.setdefault(measure.id, set()).add(entry.entry_id)
     return out
 
 
@@ -86,38 +84,55 @@ def _feedback_id(department: str, subject_id: str, version: int, kind: str) -> u
     return uuid.uuid5(_FEEDBACK_NAMESPACE, f"{department}/{subject_id}/{version}/{kind}")
 
 
+@lru_cache(maxsize=65_536)
+def _lift_due(rule: LiftRule, start: datetime, lift_days: int) -> date | None:
+    """Every department binding a subject computes the same due date from the same status:
+    remember it (the holiday calendar is the costliest part of the department fold)."""
+    return safe_due(partial(rule.due, start, lift_days))
+
+
 def owed_lifts(
     catalog: Catalog,
     department: Department,
     status: SubjectStatus,
     policy: DeadlinePolicy,
+    known: Mapping[str, Obligation] | None = None,
 ) -> list[Obligation]:
     """The lifts owed in event time: one from each moment no entry requires this department's
-    measures any more (the end of a run of overlapping requiring intervals)."""
+    measures any more (the end of a run of overlapping requiring intervals).
+
+    `known`: lifts recorded before, by id; one still owed is returned as recorded (what
+    `_merge_lifts` keeps anyway), without building it again."""
     measures = catalog.measures_of(department.id)
     requiring = [
         e
         for e in status.entries
         if e.listed_at is not None
-        and any(m.binds(status.kind, role) for m in measures for role in e.roles)  # type: ignore[arg-type]
+        and any(catalog.measures_binding(department.id, status.kind, role) for role in e.roles)
     ]
     if not requiring:
         return []
     lift_days = min(m.lift_days for m in measures)
     owed = []
     for start in gap_starts((e.listed_at, e.stopped_at) for e in requiring):  # type: ignore[misc]
+        lift_id = (
+            f"department_lift/{department.id}/{status.subject_id}/"
+            f"{start.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+        )
+        if known is not None and lift_id in known:
+            owed.append(known[lift_id])
+            continue
         cause = max((e for e in requiring if e.stopped_at == start), key=lambda e: e.entry_id)
         owed.append(
             Obligation(
-                id=f"department_lift/{department.id}/{status.subject_id}/"
-                f"{start.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+                id=lift_id,
                 kind="department_lift",
                 entry_id=cause.entry_id,
                 court=cause.court_code,
                 department=department.id,
                 subject_id=status.subject_id,
                 opened_at=start,
-                due_on=safe_due(partial(policy.department_lift.due, start, lift_days)),
+                due_on=_lift_due(policy.department_lift, start, lift_days),
             )
         )
     return owed
@@ -171,7 +186,13 @@ def on_status(
     automatic = department.execution == "automatic"
     lifts = _merge_lifts(
         current.lifts if current else (),
-        owed_lifts(catalog, department, status, policy),
+        owed_lifts(
+            catalog,
+            department,
+            status,
+            policy,
+            {o.id: o for o in current.lifts} if current else None,
+        ),
         at,
         automatic=automatic,
         enforcing=bool(current and current.enforced),

@@ -1,15 +1,19 @@
 """One step of each projection over a key-value store: the glue the live agents and the offline
 replay share, so both call the very same core functions in the very same way.
 
-A store is any ``MutableMapping[str, dict]``: a Faust table live, a plain dict in replay. Values
-are the models' JSON form, so both paths also share the serialization round trip.
+A store is any ``MutableMapping[str, dict]``: a Faust table live, a plain dict or a
+:class:`ModelStore` in replay. Values read and written are the models' JSON form; a ModelStore
+also keeps the model itself, so the offline replay skips validating every row it reads back (the
+JSON form is made once, when someone reads it, and is the same `model_dump` the live path writes).
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.entries import Entry, apply_event
@@ -27,6 +31,58 @@ from shixin.domain.subjects import (
 )
 
 Store = MutableMapping[str, Any]
+M = TypeVar("M", bound=BaseModel)
+
+
+class ModelStore(MutableMapping[str, Any]):
+    """A store that keeps each value as its model and makes the JSON form only when read."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, BaseModel] = {}
+        self._json: dict[str, Any] = {}
+
+    def model(self, key: str) -> BaseModel | None:
+        return self._models.get(key)
+
+    def put_model(self, key: str, model: BaseModel) -> None:
+        self._models[key] = model
+        self._json.pop(key, None)
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._json.get(key)
+        if value is None:
+            value = self._json[key] = self._models[key].model_dump(mode="json")
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        raise TypeError("a ModelStore takes models (put_model), not their JSON form")
+
+    def __delitem__(self, key: str) -> None:
+        del self._models[key]
+        self._json.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._models
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._models)
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+
+def _load(store: Store, key: str, model_type: type[M]) -> M | None:
+    if isinstance(store, ModelStore):
+        return store.model(key)  # type: ignore[return-value]
+    raw = store.get(key)
+    return model_type.model_validate(raw) if raw is not None else None
+
+
+def _save(store: Store, key: str, model: BaseModel) -> None:
+    if isinstance(store, ModelStore):
+        store.put_model(key, model)
+    else:
+        store[key] = model.model_dump(mode="json")
 
 
 def intake_step(
@@ -38,23 +94,21 @@ def intake_step(
     facets: if a crash lost them after the table write, this is how they still arrive; the
     subject fold ignores them otherwise.
     """
-    raw = entries.get(event.entry_id)
-    before = Entry.model_validate(raw) if raw is not None else None
+    before = _load(entries, event.entry_id, Entry)
     after = apply_event(before, event, position, policy)
     if after is not before:
-        entries[event.entry_id] = after.model_dump(mode="json")
+        _save(entries, event.entry_id, after)
     changes = obligation_changes(before.obligations if before else (), after.obligations)
     return entry_facets(after, str(event.event_id)), changes
 
 
 def subject_step(subjects: Store, facet: EntryFacet) -> SubjectStatus | None:
     """Fold a facet into its subject; return the new status snapshot if anything changed."""
-    raw = subjects.get(facet.subject_id)
-    before = SubjectState.model_validate(raw) if raw is not None else None
+    before = _load(subjects, facet.subject_id, SubjectState)
     after = apply_facet(before, facet)
     if after is None:
         return None
-    subjects[facet.subject_id] = after.model_dump(mode="json")
+    _save(subjects, facet.subject_id, after)
     return status_of(after, facet)
 
 
@@ -69,25 +123,23 @@ def department_step(
     """Fold a subject status into one department's table; return its feedback.
 
     `at`: when the department acts (wall clock), or None for the event clock."""
-    raw = sanctions.get(status.subject_id)
-    before = DepartmentSanction.model_validate(raw) if raw is not None else None
+    before = _load(sanctions, status.subject_id, DepartmentSanction)
     after, feedback = on_status(before, status, catalog, department, at, policy)
     if after is None or after is before:
         return feedback, []
-    sanctions[status.subject_id] = after.model_dump(mode="json")
+    _save(sanctions, status.subject_id, after)
     return feedback, obligation_changes(before.lifts if before else (), after.lifts)
 
 
 def confirmation_step(sanctions: Store, event: SanctionEvent) -> list[DeadlineEvent] | None:
     """Record a person's confirmation of a manual department's action (None: no such task)."""
-    raw = sanctions.get(event.subject_id)
-    if raw is None:
+    before = _load(sanctions, event.subject_id, DepartmentSanction)
+    if before is None:
         return None
-    before = DepartmentSanction.model_validate(raw)
     after = on_confirmation(before, event)
     if after is None:
         return None
-    sanctions[event.subject_id] = after.model_dump(mode="json")
+    _save(sanctions, event.subject_id, after)
     return obligation_changes(before.lifts, after.lifts)
 
 

@@ -22,10 +22,10 @@ from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
 from shixin.schemas.errors import DecodeError
 from shixin.schemas.model_codec import decode_event
-from shixin.streams.app import guarded, make_app, mark_processed
+from shixin.streams.app import guarded, make_app
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import encode_deadline
-from shixin.streams.staged import Outbox, StagedTable, batches
+from shixin.streams.staged import Outbox, process_batches
 from shixin.streams.subject_status import encode_status
 from shixin.streams.topics import facets_topic_name, key_bytes, raw_topic
 
@@ -60,15 +60,9 @@ class CourtRole:
         app.agent(self.facets, name="subject_fold")(guarded(app, self._subject_fold))
 
     async def _intake(self, stream: faust.StreamT[Any]) -> None:
-        async for events in batches(stream, self.settings):
-            entries, out = StagedTable(self.entries), Outbox()
-            for event in events:
-                entries.event = event
-                await self.handle_court_message(event.message, entries, out)
-            await out.delivered()
-            entries.write()
-            for event in events:
-                mark_processed(self.app, event.message)
+        await process_batches(
+            self.app, stream, self.settings, self.entries, self.handle_court_message
+        )
 
     async def handle_court_message(self, message: Any, entries: Store, out: Outbox) -> None:
         value = message.value
@@ -98,18 +92,13 @@ class CourtRole:
             await out.send(self.sla, change.obligation.id, encode_deadline(change))
 
     async def _subject_fold(self, stream: faust.StreamT[Any]) -> None:
-        async for events in batches(stream, self.settings):
-            subjects, out = StagedTable(self.subjects), Outbox()
-            for event in events:
-                subjects.event = event
-                facet = EntryFacet.model_validate_json(event.message.value or b"")
-                status = subject_step(subjects, facet)
-                if status is not None:
-                    await out.send(self.status, status.subject_id, encode_status(status))
-            await out.delivered()
-            subjects.write()
-            for event in events:
-                mark_processed(self.app, event.message)
+        await process_batches(self.app, stream, self.settings, self.subjects, self._fold_facet)
+
+    async def _fold_facet(self, message: Any, subjects: Store, out: Outbox) -> None:
+        facet = EntryFacet.model_validate_json(message.value or b"")
+        status = subject_step(subjects, facet)
+        if status is not None:
+            await out.send(self.status, status.subject_id, encode_status(status))
 
 
 __all__ = ["CourtRole", "decode_court_event", "key_bytes", "position_of"]

@@ -11,6 +11,7 @@ from shixin.domain.catalog import Catalog
 from shixin.domain.events import AnyEvent, event_time
 from shixin.projections import dumps
 from shixin.runtime.admin import ensure_topics
+from shixin.runtime.groups import commit_start_where_missing
 from shixin.runtime.reader import read_topic
 from shixin.runtime.settings import Settings
 from shixin.schemas.dead_letter import DeadLetter
@@ -32,6 +33,10 @@ async def hosted(
     """Start the apps of `role` against `bootstrap`; stop them on the way out, whatever happens."""
     await ensure_topics(bootstrap, settings)
     roles = build_roles(role, settings, bootstrap, catalog, **app_options)
+    consumed = roles.consumed_topics(settings)
+    # the repartition topic too, before Faust would create it, so its group starts committed
+    await ensure_topics(bootstrap, settings, sorted({t for ts in consumed.values() for t in ts}))
+    await commit_start_where_missing(bootstrap, settings, consumed)
     try:
         await start_roles(roles)
         yield roles

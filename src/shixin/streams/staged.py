@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Iterator, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,16 +26,25 @@ from faust.streams import _current_event
 from faust.types import EventT, StreamT, TableT
 
 from shixin.runtime.settings import Settings
+from shixin.streams.app import mark_processed
 
 _DELETED = object()
 
 
 def batches(stream: StreamT[Any], settings: Settings) -> AsyncIterator[Sequence[EventT[Any]]]:
-    """The stream's events, a batch at a time; the batch is acknowledged when the next is taken."""
-    taken: AsyncIterator[Sequence[EventT[Any]]] = stream.take_events(  # type: ignore[attr-defined]
+    """The stream's events, a batch at a time, not acknowledged: the agent acknowledges a batch
+    (`acknowledge`) once its table is written. (`take_events` acknowledges a batch when the
+    generator is closed, also when the agent was cancelled half way through it: those events
+    would be committed unprocessed, and lost.)"""
+    taken: AsyncIterator[Sequence[EventT[Any]]] = stream.noack_take(  # type: ignore[attr-defined]
         settings.batch_max, within=settings.batch_within
     )
     return taken
+
+
+async def acknowledge(stream: StreamT[Any], events: Sequence[EventT[Any]]) -> None:
+    for event in events:
+        await stream.ack(event)
 
 
 @contextmanager
@@ -104,3 +113,49 @@ class Outbox:
         pending, self._pending = self._pending, []
         if pending:
             await asyncio.gather(*pending)
+
+
+Step = Callable[[Any, StagedTable, Outbox], Awaitable[None]]
+
+
+async def process_batches(
+    app: faust.App,
+    stream: StreamT[Any],
+    settings: Settings,
+    table: TableT[Any, Any],
+    step: Step,
+    lock: asyncio.Lock | None = None,
+) -> None:
+    """An agent's body: each batch through `step` (message, staged table, outbox), outputs
+    delivered, then the table written and the batch acknowledged.
+
+    A rebalance makes the consumer go back to the committed offsets, while a batch taken before
+    it still holds later messages: applied now, an entry would see its events out of order.
+    Faust skips such messages when it reads them; a batch must too, before the steps and again
+    after the wait (a rebalance during it): the messages come again and are computed again."""
+    async for events in batches(stream, settings):
+        generation = app.consumer_generation_id
+        fresh = [e for e in events if e.message.generation_id == generation]
+        async with lock or _NO_LOCK:
+            staged, out = StagedTable(table), Outbox()
+            for event in fresh:
+                staged.event = event
+                await step(event.message, staged, out)
+            await out.delivered()
+            if app.consumer_generation_id != generation:
+                continue
+            staged.write()
+        for event in fresh:
+            mark_processed(app, event.message)
+        await acknowledge(stream, fresh)
+
+
+class _NoLock:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()

@@ -1,0 +1,54 @@
+"""The court role (intake + subject fold + status) over pre-published court events: events/s
+from the first event processed to the last status sent (start-up and group join left out)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import bench_settings, court_events, court_messages, produce, until
+
+
+async def run(history: Path, size: dict[str, Any], bootstrap: str) -> dict[str, Any]:
+    from aiokafka import TopicPartition
+
+    from shixin.runtime.catalogs import get_catalog
+    from shixin.runtime.offsets import fetched_end_offsets
+    from shixin.streams.app import PROGRESS
+    from shixin.streams.pipeline import hosted
+    from shixin.streams.topics import facets_topic_name
+
+    settings = bench_settings(partitions=size["partitions"])
+    messages = court_messages(court_events(history, size["court_events"]))
+    await produce(bootstrap, settings.topic_court_events, messages, settings.partitions)
+    app_id = f"{settings.app_prefix}-court"
+    facets = facets_topic_name(settings)
+
+    def progress(topic: str) -> int:
+        return sum(PROGRESS[(app_id, topic, p)] for p in range(settings.partitions))
+
+    async with hosted("court", settings, bootstrap, get_catalog()) as roles:
+        assert roles.court is not None
+        first = await until(lambda: progress(settings.topic_court_events) > 0, timeout=120)
+        await until(lambda: progress(settings.topic_court_events) >= len(messages), timeout=900)
+        # then the subject fold catches up with every facet the intake sent
+        tps = [TopicPartition(facets, p) for p in range(settings.partitions)]
+        ends = await fetched_end_offsets(bootstrap, tps)
+        done = await until(
+            lambda: all(PROGRESS[(app_id, facets, tp.partition)] >= ends[tp] for tp in tps),
+            timeout=900,
+        )
+        statuses = await fetched_end_offsets(
+            bootstrap,
+            [TopicPartition(settings.topic_subject_status, p) for p in range(settings.partitions)],
+        )
+    seconds = done - first
+    return {
+        "events": len(messages),
+        "facets": sum(ends.values()),
+        "statuses": sum(statuses.values()),
+        "seconds": round(seconds, 2),
+        "events_per_s": round(len(messages) / seconds, 1),
+        "measured_at": time.time(),
+    }
