@@ -16,12 +16,13 @@ from typing import Any
 import faust
 
 from shixin.domain.obligations import Obligation, breached, deadline_event
-from shixin.projections.steps import sla_step
+from shixin.projections.steps import Store, sla_step
 from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
-from shixin.streams.app import STATS, guarded, make_app, mark_processed
+from shixin.streams.app import STATS, guarded, make_app
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import decode_deadline, encode_deadline
+from shixin.streams.staged import Outbox, process_batches
 from shixin.streams.topics import raw_topic
 
 log = get_logger(__name__)
@@ -38,14 +39,15 @@ class SlaRole:
         app.timer(interval=settings.sla_check_interval)(self.check_breaches)
 
     async def _monitor(self, stream: faust.StreamT[Any]) -> None:
-        async for event in stream.events():
-            message = event.message
-            change = await self.dead_letters.decoded(message, decode_deadline)
-            if change is not None:
-                sla_step(self.obligations, change)
-                if change.type == "DeadlineBreached":
-                    STATS["deadlines_breached"] += 1
-            mark_processed(self.app, message)
+        # batches like every agent: messages fetched before a rebalance are read again, not lost
+        await process_batches(self.app, stream, self.settings, self.obligations, self._fold)
+
+    async def _fold(self, message: Any, obligations: Store, out: Outbox) -> None:
+        change = await self.dead_letters.decoded(message, decode_deadline)
+        if change is not None:
+            sla_step(obligations, change)
+            if change.type == "DeadlineBreached":
+                STATS["deadlines_breached"] += 1
 
     async def check_breaches(self) -> int:
         """Report every open obligation whose due day has passed (wall clock); return how many."""

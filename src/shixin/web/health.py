@@ -17,18 +17,32 @@ from shixin.streams.roles import Roles
 log = get_logger(__name__)
 
 
-def app_states(roles: Roles) -> dict[str, dict[str, bool]]:
+def app_states(roles: Roles) -> dict[str, dict[str, Any]]:
     return {
         app.conf.id: {
             "started": bool(app.started),
             "rebalancing": bool(app.rebalancing),
             "recovered": cast(Any, app.tables).recovery.completed.is_set(),
+            "partitions": _assigned(app),
+            # paused by Faust (table recovery); one left paused would stall (a known lead)
+            "paused": sorted(
+                f"{tp.topic}/{tp.partition}"
+                for tp in getattr(app.consumer, "_paused_partitions", ()) or ()
+            ),
         }
         for app in roles.apps
     }
 
 
-def is_ready(states: dict[str, dict[str, bool]]) -> bool:
+def _assigned(app: Any) -> int:
+    """How many partitions the app's consumer holds (0 before it has joined its group)."""
+    try:
+        return len(app.consumer.assignment())
+    except Exception:  # no consumer yet
+        return 0
+
+
+def is_ready(states: dict[str, dict[str, Any]]) -> bool:
     return all(s["started"] and s["recovered"] and not s["rebalancing"] for s in states.values())
 
 
