@@ -91,6 +91,19 @@ def revoked(entry_id: str, at: str, ground: str = "wrongly_listed") -> dict[str,
     return _base("ListingRevoked", entry_id, at, ground=ground)
 
 
+def confirmation(kind: str, department: str, subject_id: str, at: str) -> dict[str, Any]:
+    """A person's confirmation of a department's action (every pending measure)."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": kind,
+        "department": department,
+        "subject_id": subject_id,
+        "measures": [],
+        "at": at,
+        "origin": "person",
+    }
+
+
 def write_jsonl(path: Path, events: Iterable[dict[str, Any]]) -> Path:
     path.write_text(
         "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8"

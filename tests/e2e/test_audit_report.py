@@ -10,13 +10,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from shixin.synthetic import generate_history
 from tests.browser import browser  # noqa: F401
-from tests.builders import listed, performed, person_id, shielded, warned, write_jsonl
+from tests.builders import confirmation, listed, performed, person_id, shielded, warned, write_jsonl
 
 SHIXIN = [sys.executable, "-m", "shixin.cli", "--log-level", "error"]
 SCREENSHOT = Path("/tmp/shixin-audit-report.png")
@@ -27,15 +26,7 @@ LIFT_DELAYS = (2, 30, 50, 150, 300)
 
 
 def confirm(kind: str, subject_id: str, at: str) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "type": kind,
-        "department": MANUAL,
-        "subject_id": subject_id,
-        "measures": [],
-        "at": at,
-        "origin": "person",
-    }
+    return confirmation(kind, MANUAL, subject_id, at)
 
 
 def _iso(day: int, hour: int) -> str:

@@ -158,7 +158,8 @@ async def test_metrics(world: LiveApi):
     assert values[f'shixin_topic_messages{{topic="{court_events}"}}'] == published
     processed = values[f'shixin_events_processed{{group="court",topic="{court_events}"}}']
     lag = values[f'shixin_consumer_lag{{group="court",topic="{court_events}"}}']
-    assert processed + lag == published and processed > 0  # Faust commits every few seconds
+    # processed and lag both come from committed offsets, so they always add up
+    assert processed + lag == published and processed > 0
     assert any(line.startswith("shixin_dead_letters ") for line in lines)
     assert any(
         line.startswith('shixin_checks_total{action="air.ticket",result="blocked"}')

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from shixin.cli.base import parse_time
 from shixin.runtime.catalogs import get_catalog, get_policy
 from shixin.runtime.settings import Settings
 from tests.builders import (
+    confirmation,
     corrected,
     entity_id,
     listed,
@@ -37,15 +37,7 @@ MANUAL = "ndrc"  # a manual department whose measures bind a natural person debt
 
 
 def confirm(kind: str, subject_id: str, at: str) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "type": kind,
-        "department": MANUAL,
-        "subject_id": subject_id,
-        "measures": [],
-        "at": at,
-        "origin": "person",
-    }
+    return confirmation(kind, MANUAL, subject_id, at)
 
 
 def history() -> list[dict[str, Any]]:
