@@ -15,10 +15,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from shixin.consumers.department import table_name
 from shixin.projections.queries import changelog_topic
+from shixin.runtime.groups import committed_offsets
 from shixin.runtime.offsets import fetched_end_offsets
 from shixin.runtime.reader import read_topic
 from shixin.runtime.settings import Settings
@@ -108,17 +109,6 @@ def group_inputs(
     return groups
 
 
-async def committed(bootstrap: str, group: str, tps: list[TopicPartition]) -> dict[Any, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
-        found = await consumer._coordinator.fetch_committed_offsets(tps)
-        return {tp: (meta.offset if meta is not None else -1) for tp, meta in found.items()}
-    finally:
-        await consumer.stop()
-
-
 async def lag(
     bootstrap: str, settings: Settings, groups: dict[str, list[str]]
 ) -> tuple[dict[str, int], dict[Any, int]]:
@@ -130,7 +120,7 @@ async def lag(
     ends = await fetched_end_offsets(bootstrap, {tp for v in tps.values() for tp in v})
     behind = {}
     for group, parts in tps.items():
-        done = await committed(bootstrap, group, parts)
+        done = await committed_offsets(bootstrap, settings, group, parts)
         for tp in parts:
             missing = max(0, ends[tp] - max(0, done.get(tp, -1)))
             if missing:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import fastavro
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shixin.audit.archive_format import (
@@ -36,9 +36,11 @@ from shixin.audit.archive_format import (
     manifest_bytes,
     to_avro,
 )
+from shixin.runtime.groups import commit_offsets, committed_offsets
 from shixin.runtime.logging import get_logger
 from shixin.runtime.offsets import fetched_end_offsets
 from shixin.runtime.reader import read_topic
+from shixin.runtime.security import client_options
 from shixin.runtime.settings import Settings
 from shixin.schemas.registry import default_registry
 from shixin.streams.topics import public_topics
@@ -58,7 +60,7 @@ class ArchiveError(Exception):
 
 async def deployment_topics(bootstrap: str, settings: Settings) -> dict[str, int]:
     """topic -> partitions, for every topic of this deployment that exists."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(settings))
     await admin.start()
     try:
         names = set(await admin.list_topics())
@@ -76,7 +78,7 @@ async def deployment_topics(bootstrap: str, settings: Settings) -> dict[str, int
 async def _group_offsets(
     bootstrap: str, settings: Settings, topics: dict[str, int]
 ) -> dict[str, dict[str, dict[str, int]]]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(settings))
     await admin.start()
     try:
         groups = sorted(
@@ -89,19 +91,8 @@ async def _group_offsets(
     tps = [TopicPartition(t, p) for t, n in topics.items() for p in range(n)]
     out: dict[str, dict[str, dict[str, int]]] = {}
     for group in groups:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            consumer.assign(tps)
-            # one OffsetFetch for all partitions (committed() asks one partition at a time)
-            committed = await consumer._coordinator.fetch_committed_offsets(tps)
-        finally:
-            await consumer.stop()
-        for tp, meta in committed.items():
-            if meta is not None and meta.offset >= 0:
-                out.setdefault(group, {}).setdefault(tp.topic, {})[str(tp.partition)] = meta.offset
+        for tp, offset in (await committed_offsets(bootstrap, settings, group, tps)).items():
+            out.setdefault(group, {}).setdefault(tp.topic, {})[str(tp.partition)] = offset
     return out
 
 
@@ -372,7 +363,11 @@ async def import_archive(
     topics: dict[str, int] = {t: e["partitions"] for t, e in manifest["topics"].items()}
     await _create_empty(bootstrap, settings, topics)
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        **client_options(settings),
     )
     await producer.start()
     try:
@@ -395,13 +390,13 @@ async def import_archive(
                 await _landed(batch, progress)
     finally:
         await producer.stop()
-    await _commit_groups(bootstrap, manifest["groups"])
+    await _commit_groups(bootstrap, settings, manifest["groups"])
     log.info("archive.imported", path=str(root), records=verdict.records, head=verdict.head)
     return manifest
 
 
 async def _create_empty(bootstrap: str, settings: Settings, topics: dict[str, int]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -450,19 +445,13 @@ async def _landed(batch: list[tuple[KafkaRecord, Any]], progress: Progress | Non
     batch.clear()
 
 
-async def _commit_groups(bootstrap: str, groups: dict[str, dict[str, dict[str, int]]]) -> None:
+async def _commit_groups(
+    bootstrap: str, settings: Settings, groups: dict[str, dict[str, dict[str, int]]]
+) -> None:
     for group, topics in sorted(groups.items()):
         offsets = {
             TopicPartition(t, int(p)): offset
             for t, partitions in topics.items()
             for p, offset in partitions.items()
         }
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            consumer.assign(list(offsets))
-            await consumer.commit(offsets)
-        finally:
-            await consumer.stop()
+        await commit_offsets(bootstrap, settings, group, offsets)

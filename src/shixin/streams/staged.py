@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import faust
@@ -137,7 +137,7 @@ async def process_batches(
         generation = app.consumer_generation_id
         fresh = [e for e in events if e.message.generation_id == generation]
         await _read_again(app, [e for e in events if e.message.generation_id != generation])
-        async with lock or _NO_LOCK:
+        async with lock or nullcontext():
             staged, out = StagedTable(table), Outbox()
             for event in fresh:
                 staged.event = event
@@ -162,14 +162,3 @@ async def _read_again(app: faust.App, dropped: Sequence[EventT[Any]]) -> None:
     for tp, offset in first.items():
         if tp in app.consumer.assignment():
             await app.consumer.seek(tp, offset)
-
-
-class _NoLock:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LOCK = _NoLock()
