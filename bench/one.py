@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import signal
 import sys
 from pathlib import Path
 
 
 def main() -> None:
     name, history, size_text, out = sys.argv[1:5]
+    # SIGTERM unwinds like an exception: worker processes a benchmark started are stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from bench.common import quiet
     from shixin.runtime.broker import EmbeddedBroker
 

@@ -36,6 +36,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "check_requests": 50_000,
         "check_concurrency": 64,
         "memory_events": 200_000,
+        "memory_chunks": 4,
         "scaling_events": 60_000,
         "scaling_workers": [1, 2, 4],
     },
@@ -51,9 +52,11 @@ SIZES: dict[str, dict[str, Any]] = {
         "check_subjects": 10_000,
         "check_requests": 5_000,
         "check_concurrency": 64,
-        "memory_events": 8_000,
-        "scaling_events": 0,
-        "scaling_workers": [],
+        "memory_events": 11_179,
+        "memory_chunks": 2,
+        "scaling_events": 3_000,
+        # 4 workers in `make bench` only: each count costs about 12 s of start-up and group join
+        "scaling_workers": [1, 2],
     },
     "toy": {
         "debtors": 200,
@@ -68,8 +71,9 @@ SIZES: dict[str, dict[str, Any]] = {
         "check_requests": 300,
         "check_concurrency": 8,
         "memory_events": 700,
-        "scaling_events": 0,
-        "scaling_workers": [],
+        "memory_chunks": 2,
+        "scaling_events": 300,
+        "scaling_workers": [1, 2],
     },
 }
 # (benchmark module, extra size keys): memory runs once per store
@@ -258,6 +262,7 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
             "memory.json_payload",
             get("memory_store", "payload_bytes_per_active_subject"),
             higher_is_better=False,
+            note="a court worker's RSS growth over the history / active subjects at its end",
         ),
         _figure(
             "memory.rocksdb",
@@ -267,16 +272,42 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
             get("memory_store", "bytes_per_active_subject"),
             higher_is_better=False,
             target=("value<=", 1024.0),
+            note="at this size: fixed costs (bounded memtables, block caches, buffers) included",
+        ),
+        _figure(
+            "memory.memory_store_marginal",
+            get("memory_store", "marginal_bytes_per_active_subject"),
+            "B/active subject",
+            "memory.json_payload",
+            get("memory_store", "payload_bytes_per_active_subject"),
+            higher_is_better=False,
+            note="RSS growth per key over the last part of the history x keys per active subject",
+        ),
+        _figure(
+            "memory.rocksdb_marginal",
+            get("memory_rocksdb", "marginal_bytes_per_active_subject"),
+            "B/active subject",
+            "memory.memory_store_marginal",
+            get("memory_store", "marginal_bytes_per_active_subject"),
+            higher_is_better=False,
+            target=("value<=", 1024.0),
+            note="what one more active subject costs once the fixed costs are paid (at scale)",
         ),
     ]
-    for row in results.get("scaling", {}).get("workers", []):
+    rows = results.get("scaling", {}).get("workers", [])
+    for row in rows:
+        cpu = row["cpu_seconds"]
         out.append(
             _figure(
                 f"scaling.workers_{row['workers']}",
                 row["events_per_s"],
                 "events/s",
                 "scaling.workers_1",
-                results["scaling"]["workers"][0]["events_per_s"],
+                rows[0]["events_per_s"],
+                note=f"court role, {row['workers']} worker process(es); cores busy with it "
+                f"{row['cpu_busy']:.0%} (workers {cpu['workers']} s, broker {cpu['broker']} s, "
+                f"bench {cpu['bench']} s of CPU in {row['seconds']} s), with anything "
+                f"{row.get('machine_busy', 0):.0%}",
             )
         )
     return out

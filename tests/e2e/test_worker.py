@@ -8,17 +8,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from bench.workers import free_port
+
 from tests.builders import listed, person_id, write_jsonl
 from tests.conftest import isolated_settings, settings_env
 from tests.e2e.test_cli import SHIXIN, shixin
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -34,7 +28,7 @@ def _get(url: str) -> tuple[int, str]:
 
 def test_worker_processes_what_publish_sends_and_query_shows_it(tmp_path: Path, bootstrap: str):
     settings = isolated_settings()
-    port = _free_port()
+    port = free_port()
     env = {**settings_env(settings, bootstrap), "SHIXIN_WEB_PORT": str(port)}
     p = person_id(4242)
     worker = subprocess.Popen(

@@ -7,15 +7,13 @@ import asyncio
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from aiokafka import TopicPartition
+from bench.workers import WorkerProcess
 
 from shixin.consumers.department import table_name
 from shixin.projections.queries import changelog_topic
@@ -25,29 +23,19 @@ from shixin.runtime.reader import read_topic
 from shixin.runtime.settings import Settings
 from shixin.streams.topics import facets_topic_name
 
-SHIXIN = [sys.executable, "-m", "shixin.cli", "--log-level", "warning"]
 
-
-class Worker:
-    """One `shixin worker` process; SIGKILL and start again as often as a test likes."""
+class Worker(WorkerProcess):
+    """One `shixin worker` process (the benchmarks' kind); SIGKILL, SIGSTOP and start again as
+    often as a test likes."""
 
     def __init__(self, role: str, env: dict[str, str], log_dir: Path) -> None:
-        self.role = role
-        self.port = free_port()  # its health, readiness and metrics
-        self.env = {**env, "SHIXIN_WEB_PORT": str(self.port)}
-        self.log = log_dir / f"{role.replace(':', '_').replace(',', '+')}.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(role, env, log_dir / f"{role.replace(':', '_').replace(',', '+')}.log")
         self.starts = 0
 
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [*SHIXIN, "worker", "--role", self.role],
-                env=self.env,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
+    def start(self) -> Worker:
+        super().start()
         self.starts += 1
+        return self
 
     def pause(self) -> None:
         """SIGSTOP: a department whose system hangs."""
@@ -63,14 +51,6 @@ class Worker:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -83,12 +63,6 @@ class Worker:
             return str(exc.read().decode())
         except OSError as exc:
             return f"no answer: {exc}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def group_inputs(

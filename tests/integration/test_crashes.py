@@ -19,6 +19,7 @@ from shixin.audit.replay import Replay
 from shixin.domain.events import ANY_EVENT_ADAPTER, SanctionsApplied, SanctionsLifted
 from shixin.domain.obligations import Obligation
 from shixin.projections import dumps
+from shixin.projections.queries import changelog_topic
 from shixin.runtime.admin import ensure_topics
 from shixin.runtime.catalogs import get_policy
 from shixin.runtime.logging import get_logger
@@ -26,6 +27,7 @@ from shixin.runtime.reader import read_topic
 from shixin.schemas.model_codec import decode_event
 from shixin.streams.pipeline import read_dead_letters
 from shixin.streams.publish import publish_events
+from shixin.streams.topics import facets_topic_name
 from shixin.synthetic import generate_history
 from tests.conftest import isolated_settings, settings_env
 from tests.integration.processes import Worker, live_tables, wait_groups_idle, worker_env
@@ -37,14 +39,17 @@ DEPARTMENTS = ["aviation", "rail", "education", "hotels"]
 DEBTORS = int(os.environ.get("SHIXIN_TEST_CRASH_DEBTORS", "5600"))
 KILLS = int(os.environ.get("SHIXIN_TEST_CRASH_KILLS", "12"))
 
-
-# Opt-in until they pass every time: with all the fixes of session 2 the smaller runs pass about
-# two times in three; the rest stall on one partition whose group never commits again though
-# the worker is ready and holds it (issue #5's note). Run: SHIXIN_TEST_CRASHES=1 pytest -m slow
+# Opt-in until they pass every time (issue #5's note). The SIGKILL test passes when the machine is
+# not overloaded. The hand-over test fails about one run in two, also on session 2's code: after
+# the second court worker stops (gracefully) early in the run, the first takes its partitions
+# back, and its table for them lacks writes the second made (dead letters "never listed", "not
+# allowed in state warned"; whole runs of one partition's entries stuck). A failing run writes
+# where each differing key's events and table writes went to /tmp/shixin-crash-<prefix>.json.
+# Run: SHIXIN_TEST_CRASHES=1 pytest tests/integration/test_crashes.py
 pytestmark = pytest.mark.skipif(
     os.environ.get("SHIXIN_TEST_CRASHES") != "1",
-    reason="crash tests are opt-in (SHIXIN_TEST_CRASHES=1): a stall after a rebalance is "
-    "still being chased (issue #5)",
+    reason="crash tests are opt-in (SHIXIN_TEST_CRASHES=1) until the hand-over loss is found "
+    "(issue #5)",
 )
 
 
@@ -83,14 +88,33 @@ async def _flow(
         # the input itself is as published: each entry's events in order, none twice
         last: dict[str, Any] = {}
         seen: set[str] = set()
+        trail: dict[str, list[Any]] = {}  # entry id -> where its events and table writes went
         async for record in read_topic(bootstrap, settings.topic_court_events):
             event = decode_event(record.value)
+            trail.setdefault(event.entry_id, []).append(
+                ("event", record.partition, record.offset, event.type)
+            )
             assert str(event.event_id) not in seen, "published twice"
             seen.add(str(event.event_id))
             assert event.occurred_at >= last.get(event.entry_id, event.occurred_at), event
             last[event.entry_id] = event.occurred_at
         assert len(seen) == len(events)
         tables = await live_tables(bootstrap, settings, DEPARTMENTS)
+        async for record in read_topic(bootstrap, changelog_topic(settings, "court", "entries")):
+            value = json.loads(record.value) if record.value is not None else {}
+            trail.setdefault(json.loads(record.key), []).append(
+                ("write", record.partition, record.offset, record.timestamp, value.get("state"))
+            )
+        async for record in read_topic(bootstrap, facets_topic_name(settings)):
+            facet = json.loads(record.value)
+            trail.setdefault(facet["subject_id"], []).append(
+                ("facet", record.partition, record.offset, record.timestamp, facet["entry"])
+            )
+        async for record in read_topic(bootstrap, changelog_topic(settings, "court", "subjects")):
+            value = json.loads(record.value) if record.value is not None else {}
+            trail.setdefault(json.loads(record.key), []).append(
+                ("write", record.partition, record.offset, record.timestamp, value)
+            )
         letters = await read_dead_letters(bootstrap, settings)
         feedback: dict[str, Any] = {}  # event id -> action, in the order reported
         async for record in read_topic(bootstrap, settings.topic_sanction_events):
@@ -99,7 +123,7 @@ async def _flow(
     finally:
         for worker in workers:
             worker.stop()
-    return {"tables": tables, "letters": letters, "feedback": feedback}
+    return {"tables": tables, "letters": letters, "feedback": feedback, "trail": trail}
 
 
 def _check(settings: Any, catalog: Any, history: list[dict[str, Any]], found: dict[str, Any]):
@@ -113,6 +137,13 @@ def _check(settings: Any, catalog: Any, history: list[dict[str, Any]], found: di
         tables["entries"], tables["subjects"], tables["sanctions"], found["letters"], now
     )
     # nothing lost: every entry, subject and sanction, every finding
+    for view in ("entries", "subjects"):  # first with where each key's inputs and writes went
+        differing = [k for k in offline[view] if live[view].get(k) != offline[view][k]]
+        if differing:
+            trail = Path(tempfile.gettempdir()) / f"shixin-crash-{settings.app_prefix}.json"
+            detail = {k: found["trail"].get(k) for k in differing}
+            trail.write_text(json.dumps(detail, indent=1, default=str, ensure_ascii=False))
+            raise AssertionError(f"{len(differing)} {view} differ: {differing[:5]}; see {trail}")
     for view in ("entries", "subjects", "findings", "dead_letters"):
         assert live[view] == offline[view], view
     for dept in DEPARTMENTS:
@@ -179,12 +210,12 @@ async def test_sigkill_again_and_again_loses_nothing_and_doubles_nothing(bootstr
     async def killer() -> None:
         nonlocal kills
         while kills < KILLS:
-            await asyncio.sleep(rng.uniform(2.0, 7.0))
+            await asyncio.sleep(rng.uniform(1.0, 5.0))
             victim = rng.choice(workers)
             victim.kill()
             kills += 1
             log.warning("test.killed", role=victim.role, kills=kills)
-            await asyncio.sleep(rng.uniform(0.0, 2.0))
+            await asyncio.sleep(rng.uniform(0.0, 1.5))
             victim.start()
 
     found = await _flow(bootstrap, settings, history, workers, killer)

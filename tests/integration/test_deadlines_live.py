@@ -101,3 +101,27 @@ async def test_a_passed_deadline_is_raised_as_a_breach_within_seconds(bootstrap,
         record = roles.sla.obligations["court_exit/L1/performed"]
         closed = Obligation.model_validate(record["obligation"])
         assert closed.closed_at is not None and closed.judged(closed.closed_at) == "missed"
+
+
+async def test_a_breach_is_reported_once_while_the_monitor_has_not_noted_it(bootstrap, catalog):
+    # no timer tick during the test: the checks are called here
+    settings = isolated_settings(sla_check_interval=3600)
+    p = person_id(2802)
+    async with hosted("court,sla", settings, bootstrap, catalog) as roles:
+        await feed(
+            bootstrap,
+            settings,
+            roles,
+            [listed("L2", p), performed("L2", "2024-03-20T10:00:00+08:00")],
+        )
+        # the second check comes before the monitor has read the first report back
+        assert [await roles.sla.check_breaches(), await roles.sla.check_breaches()] == [1, 0]
+        await wait_idle(bootstrap, roles, settings, timeout=30)
+        assert roles.sla.obligations["court_exit/L2/performed"]["breach_reported"] is True
+        assert await roles.sla.check_breaches() == 0
+    reports = [
+        change
+        async for record in read_topic(bootstrap, settings.topic_sla_events)
+        if (change := decode_deadline(record.value)).type == "DeadlineBreached"
+    ]
+    assert [r.obligation.id for r in reports] == ["court_exit/L2/performed"]

@@ -4,9 +4,9 @@ with SASL/SCRAM and ACLs, for the tests that need the real thing. Needs a Docker
 from __future__ import annotations
 
 import re
-import socket
 from typing import Any
 
+from bench.workers import free_port
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
@@ -29,12 +29,6 @@ def docker_answers() -> tuple[bool, str]:
         return False, f"no Docker engine answers ({type(exc).__name__}: {exc})"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class ApacheKafka(DockerContainer):  # type: ignore[misc]
     """One KRaft node. The client listener is published on the same port number on the host,
     so the address the broker advertises is the one clients use. `sasl=True`: the client
@@ -43,7 +37,7 @@ class ApacheKafka(DockerContainer):  # type: ignore[misc]
     def __init__(self, sasl: bool = False, auto_create: bool = True, image: str = IMAGE) -> None:
         super().__init__(image)
         self.sasl = sasl
-        self.port = _free_port()
+        self.port = free_port()
         protocol = "SASL_PLAINTEXT" if sasl else "PLAINTEXT"
         env = {
             "CLUSTER_ID": "4L6g3nShT-eMCtK--X86sw",

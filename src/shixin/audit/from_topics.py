@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shixin.audit.replay import Replay
+from shixin.audit.replay import Replay, fewer_collections
 from shixin.domain.events import (
     COURT_EVENT_TYPES,
     AnyEvent,
@@ -86,12 +86,25 @@ def replay_archive(replayer: Replay, root: Path, until: datetime | None = None) 
     from shixin.audit.archive import archive_records
 
     settings = replayer.settings
-    court = _by_partition(map(_decoded, archive_records(root, settings.topic_court_events)))
-    feedback = _by_partition(map(_decoded, archive_records(root, settings.topic_sanction_events)))
-    replay_partitions(replayer, court, feedback, until)
+    with fewer_collections():
+        court = _by_partition(map(_decoded, archive_records(root, settings.topic_court_events)))
+        feedback = _by_partition(
+            map(_decoded, archive_records(root, settings.topic_sanction_events))
+        )
+        replay_partitions(replayer, court, feedback, until)
 
 
 def replay_partitions(
+    replayer: Replay,
+    court: dict[int, list[Item]],
+    feedback: dict[int, list[Item]],
+    until: datetime | None,
+) -> None:
+    with fewer_collections():
+        _replay_partitions(replayer, court, feedback, until)
+
+
+def _replay_partitions(
     replayer: Replay,
     court: dict[int, list[Item]],
     feedback: dict[int, list[Item]],

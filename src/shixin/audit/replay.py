@@ -7,9 +7,11 @@ computes the positions (partition, offset) the live pipeline would have given ea
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -86,12 +88,17 @@ class Replay:
             status = subject_step(self.subjects, facet)
             if status is None:
                 continue
-            # only the departments whose measures can bind this subject: the others' fold
-            # would record nothing (on_status returns None for them, now and ever)
+            # only the departments whose measures can bind this subject, and any holding a row
+            # for it already (a correction may have changed the roles it is named in): any
+            # other department's fold returns nothing (on_status returns None for it)
             roles = {role for entry in status.entries for role in entry.roles}
-            for department in self.catalog.departments_binding(status.kind, roles):
+            binding = self.catalog.department_ids_binding(status.kind, roles)
+            for department in self.catalog.departments:
+                store = self.sanctions[department.id]
+                if department.id not in binding and status.subject_id not in store:
+                    continue
                 feedback, _ = department_step(
-                    self.sanctions[department.id],
+                    store,
                     status,
                     self.catalog,
                     department,
@@ -143,6 +150,10 @@ class Replay:
 
     def feed_lines(self, lines: Iterable[str]) -> None:
         """JSON Lines; a line that is not a valid event becomes a dead letter, as live."""
+        with fewer_collections():
+            self._feed_lines(lines)
+
+    def _feed_lines(self, lines: Iterable[str]) -> None:
         topic = self.settings.topic_court_events
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -162,6 +173,22 @@ class Replay:
             self.event(event)
 
     def views(self, now: datetime | None = None) -> dict[str, Any]:
-        return dumps.all_views(
-            self.entries, self.subjects, self.sanctions, self.dead_letters, now or self.latest
-        )
+        with fewer_collections():
+            return dumps.all_views(
+                self.entries, self.subjects, self.sanctions, self.dead_letters, now or self.latest
+            )
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """No cyclic garbage collection while replaying: a replay builds millions of small objects
+    that live to its end (models, rows), and the collector would walk them all again and again
+    (most of the time of the views, and a good part of the feed). They hold no reference cycles,
+    so reference counting frees what is dropped; whatever cycles there are wait until after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -12,6 +12,7 @@ library does not cover raises :class:`CalendarError`: the core never guesses a s
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
 import chinese_calendar  # type: ignore[import-untyped]
 
@@ -50,6 +51,11 @@ def is_working_day(d: date) -> bool:
     """
     if isinstance(d, datetime):
         raise TypeError("pass a date, not a datetime (take its CST date with local_date)")
+    return _working(d)
+
+
+@cache  # bounded: only the covered years' days are remembered (no error)
+def _working(d: date) -> bool:
     if not _FIRST_YEAR <= d.year <= _LAST_YEAR:
         raise _uncovered(d.year)
     try:

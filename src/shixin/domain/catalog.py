@@ -129,6 +129,36 @@ class Catalog(_Model):
         return found
 
     @cached_property
+    def _measure_ids_cache(self) -> dict[tuple[str, str, tuple[str, ...]], tuple[str, ...]]:
+        return {}
+
+    def measure_ids_binding(
+        self, department_id: str, kind: str, roles: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """The ids of the department's measures that bind a subject of `kind` named in any of
+        `roles`, each once, in catalog order (cached: the department fold asks for every entry
+        of every status)."""
+        key = (department_id, kind, roles)
+        found = self._measure_ids_cache.get(key)
+        if found is None:
+            ids = [m.id for role in roles for m in self.measures_binding(department_id, kind, role)]
+            found = self._measure_ids_cache[key] = tuple(dict.fromkeys(ids))
+        return found
+
+    @cached_property
+    def _lift_days_cache(self) -> dict[str, int]:
+        return {}
+
+    def lift_days(self, department_id: str) -> int:
+        """The shortest lift period of the department's measures (its lift obligation's)."""
+        found = self._lift_days_cache.get(department_id)
+        if found is None:
+            found = self._lift_days_cache[department_id] = min(
+                m.lift_days for m in self.measures_of(department_id)
+            )
+        return found
+
+    @cached_property
     def _binding_cache(self) -> dict[tuple[str, frozenset[str]], tuple[Department, ...]]:
         return {}
 
@@ -144,6 +174,20 @@ class Catalog(_Model):
                 d
                 for d in self.departments
                 if any(m.binds(kind, r) for m in self.measures_of(d.id) for r in key[1])  # type: ignore[arg-type]
+            )
+        return found
+
+    @cached_property
+    def _binding_ids_cache(self) -> dict[tuple[str, frozenset[str]], frozenset[str]]:
+        return {}
+
+    def department_ids_binding(self, kind: SubjectKind, roles: Iterable[str]) -> frozenset[str]:
+        """The ids of `departments_binding(kind, roles)`."""
+        key = (kind, frozenset(roles))
+        found = self._binding_ids_cache.get(key)
+        if found is None:
+            found = self._binding_ids_cache[key] = frozenset(
+                d.id for d in self.departments_binding(kind, key[1])
             )
         return found
 

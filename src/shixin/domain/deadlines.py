@@ -17,6 +17,7 @@ The calendar comes from :mod:`shixin.domain.calendar`; a date it does not cover 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Literal, TypeAlias
 
 from shixin.domain.calendar import is_rest_day, is_working_day
@@ -52,7 +53,11 @@ def due_date(start: datetime | date, length: int, unit: Unit) -> date:
     """
     if isinstance(length, bool) or not isinstance(length, int) or length < 1:
         raise ValueError(f"a period's length must be a whole number of at least 1, got {length!r}")
-    day = _start_date(start)
+    return _due(_start_date(start), length, unit)
+
+
+@lru_cache(maxsize=65_536)  # every obligation opened on the same day has the same due date
+def _due(day: date, length: int, unit: Unit) -> date:
     if unit == "days":
         # Art. 85: the start day is not counted; a last day that is a rest day rolls forward to
         # the first working day after it.

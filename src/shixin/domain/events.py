@@ -107,13 +107,17 @@ def _no_surrogates(value: object) -> object:
     return value
 
 
+# the highest character Latin-1 or Windows-1252 decodes a byte to (U+2122 TRADE MARK SIGN)
+_CP1252_LAST = max(bytes(range(256)).decode("cp1252", errors="ignore"))
+
+
 def _mojibake(value: str) -> tuple[str, str] | None:
     """(codec, what it should have read) if `value` is UTF-8 text mis-decoded as Latin-1 or
     Windows-1252, else None. Genuine Latin-1 names never re-decode as UTF-8: an accented letter
     would have to be followed by one of the C1 / symbol characters a UTF-8 continuation byte
     maps to."""
-    if value.isascii():
-        return None
+    if value.isascii() or max(value) > _CP1252_LAST:
+        return None  # (a character neither codec has: it cannot be mis-decoded text)
     for codec, label in (("latin-1", "Latin-1"), ("cp1252", "Windows-1252")):
         try:
             fixed = value.encode(codec).decode("utf-8")
@@ -132,6 +136,10 @@ def _check_text(value: str) -> str:
             f"looks like UTF-8 text mis-decoded as {codec} (mojibake): decoded correctly it "
             f"reads {_show(fixed)}"
         )
+    if value.isprintable() and "\ufffd" not in value:
+        # every character refused below but U+FFFD is a control, format, separator, surrogate
+        # or unassigned character, none of which is printable: nothing to look for
+        return value
     for position, ch in enumerate(value, start=1):
         problem = _char_problem(ch)
         if problem is not None:
@@ -150,7 +158,12 @@ def _check_name(value: str) -> str:
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
 
 
+_KEY = re.compile(r"[A-Za-z0-9_.:\-]*")
+
+
 def _check_key(value: str) -> str:
+    if _KEY.fullmatch(value):
+        return value
     for position, ch in enumerate(value, start=1):
         if ch not in _KEY_CHARS:
             shown = repr(ch) if ch.isprintable() else _char(ch)

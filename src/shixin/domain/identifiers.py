@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 __all__ = [
@@ -87,6 +88,7 @@ def resident_id_check_char(first17: str) -> str:
     return _weighted_check(first17)
 
 
+@lru_cache(maxsize=16_384)  # a subject's id is checked at every event naming it
 def validate_resident_id(value: str) -> str:
     """Return ``value`` if it is a well-formed resident ID number, else raise IdentifierError.
 
@@ -200,6 +202,7 @@ def org_code_check_char(first8: str) -> str:
     return _org_check(first8)
 
 
+@lru_cache(maxsize=16_384)  # a subject's id is checked at every event naming it
 def validate_credit_code(value: str) -> str:
     """Return ``value`` if it is a well-formed unified social credit code, else raise."""
     if len(value) != 18:
@@ -312,6 +315,7 @@ class CaseNumber:
         return f"({self.year}){self.court_code}{special}{self.type_code}{self.sequence}号"
 
 
+@lru_cache(maxsize=16_384)  # a subject's id is checked at every event naming it
 def parse_case_no(value: str) -> CaseNumber:
     """Parse a case number such as ``(2024)赣0483执123号`` or ``（2024）赣0483执恢12号``.
 

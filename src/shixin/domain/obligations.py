@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from shixin.domain.build import build
 from shixin.domain.calendar import CalendarError
 from shixin.domain.deadlines import CST, Verdict, verdict
 
@@ -113,7 +114,8 @@ class DeadlineEvent(BaseModel):
 
 
 def deadline_event(kind: DeadlineEventType, obligation: Obligation, at: datetime) -> DeadlineEvent:
-    return DeadlineEvent(
+    return build(
+        DeadlineEvent,
         event_id=uuid.uuid5(_SLA_NAMESPACE, f"{obligation.id}/{kind}"),
         type=kind,
         obligation=obligation,
@@ -125,6 +127,10 @@ def obligation_changes(
     before: tuple[Obligation, ...], after: tuple[Obligation, ...]
 ) -> list[DeadlineEvent]:
     """The deadline events between two states of the same holder's obligations."""
+    if not after and not before:
+        return []
+    if len(before) == len(after) and all(b is a for b, a in zip(before, after, strict=True)):
+        return []  # the very same obligations: nothing happened to any
     known = {o.id: o for o in before}
     still = {o.id for o in after}
     events = [

@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from shixin.domain.build import build
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifted
 from shixin.domain.obligations import Obligation, gap_starts, safe_due
@@ -64,9 +65,8 @@ def required_measures(
     """measure id -> the entries that require it, for one department."""
     out: dict[str, set[str]] = {}
     for entry in entries:
-        for role in entry.roles:
-            for measure in catalog.measures_binding(department, kind, role):
-                out.setdefault(measure.id, set()).add(entry.entry_id)
+        for measure in catalog.measure_ids_binding(department, kind, entry.roles):
+            out.setdefault(measure, set()).add(entry.entry_id)
     return out
 
 
@@ -82,6 +82,12 @@ def _state(required: set[str], enforced: set[str], retained: set[str]) -> Sancti
 
 def _feedback_id(department: str, subject_id: str, version: int, kind: str) -> uuid.UUID:
     return uuid.uuid5(_FEEDBACK_NAMESPACE, f"{department}/{subject_id}/{version}/{kind}")
+
+
+@lru_cache(maxsize=65_536)
+def _utc_stamp(moment: datetime) -> str:
+    """A lift's moment in its id (every department binding the subject names the same)."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @lru_cache(maxsize=65_536)
@@ -103,28 +109,38 @@ def owed_lifts(
 
     `known`: lifts recorded before, by id; one still owed is returned as recorded (what
     `_merge_lifts` keeps anyway), without building it again."""
-    measures = catalog.measures_of(department.id)
     requiring = [
         e
         for e in status.entries
         if e.listed_at is not None
-        and any(catalog.measures_binding(department.id, status.kind, role) for role in e.roles)
+        and catalog.measure_ids_binding(department.id, status.kind, e.roles)
     ]
+    return _owed_lifts(catalog, department, status, policy, requiring, known)
+
+
+def _owed_lifts(
+    catalog: Catalog,
+    department: Department,
+    status: SubjectStatus,
+    policy: DeadlinePolicy,
+    requiring: list[SubjectEntry],
+    known: Mapping[str, Obligation] | None,
+) -> list[Obligation]:
+    """`owed_lifts`, given the entries that were listed and name the subject in a role one of
+    the department's measures binds."""
     if not requiring:
         return []
-    lift_days = min(m.lift_days for m in measures)
     owed = []
     for start in gap_starts((e.listed_at, e.stopped_at) for e in requiring):  # type: ignore[misc]
-        lift_id = (
-            f"department_lift/{department.id}/{status.subject_id}/"
-            f"{start.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
-        )
+        lift_id = f"department_lift/{department.id}/{status.subject_id}/{_utc_stamp(start)}"
         if known is not None and lift_id in known:
             owed.append(known[lift_id])
             continue
         cause = max((e for e in requiring if e.stopped_at == start), key=lambda e: e.entry_id)
+        # built, not validated: every value is already of its field's type
         owed.append(
-            Obligation(
+            build(
+                Obligation,
                 id=lift_id,
                 kind="department_lift",
                 entry_id=cause.entry_id,
@@ -132,7 +148,7 @@ def owed_lifts(
                 department=department.id,
                 subject_id=status.subject_id,
                 opened_at=start,
-                due_on=_lift_due(policy.department_lift, start, lift_days),
+                due_on=_lift_due(policy.department_lift, start, catalog.lift_days(department.id)),
             )
         )
     return owed
@@ -178,72 +194,92 @@ def on_status(
     """
     if current is not None and status.version <= current.status_version:
         return current, []  # stale or redelivered snapshot
-    active = [e for e in status.entries if e.active]
-    req = required_measures(catalog, department.id, active, status.kind)
-    hist = required_measures(catalog, department.id, status.entries, status.kind)
+    # in one pass over the entries: the measures required now (by listed entries naming the
+    # subject) and ever, the entries behind each, and the entries whose listing required any
+    required: set[str] = set()
+    required_by: set[str] = set()
+    hist: set[str] = set()
+    hist_by: set[str] = set()
+    requiring: list[SubjectEntry] = []
+    for entry in status.entries:
+        ids = catalog.measure_ids_binding(department.id, status.kind, entry.roles)
+        if not ids:
+            continue
+        hist.update(ids)
+        hist_by.add(entry.entry_id)
+        if entry.listed and entry.named:
+            required.update(ids)
+            required_by.add(entry.entry_id)
+        if entry.listed_at is not None:
+            requiring.append(entry)
     if current is None and not hist:
         return None, []  # none of this department's duty, now or ever
     automatic = department.execution == "automatic"
     lifts = _merge_lifts(
         current.lifts if current else (),
-        owed_lifts(
+        _owed_lifts(
             catalog,
             department,
             status,
             policy,
-            {o.id: o for o in current.lifts} if current else None,
+            requiring,
+            {o.id: o for o in current.lifts} if current and current.lifts else None,
         ),
         at,
         automatic=automatic,
         enforcing=bool(current and current.enforced),
     )
     at = at or status.occurred_at
-    required = set(req)
     enforced_before = set(current.enforced) if current else set()
     feedback: list[SanctionEvent] = []
-    entry_ids = sorted({e for ids in req.values() for e in ids})
+    entry_ids = tuple(sorted(required_by))
     retained = set(current.retained) if current else set()
-    if department.execution == "automatic":
+    measures = tuple(sorted(required))
+    # the feedback and the row are built, not validated: every value is already of its type
+    if automatic:
         enforced = required | (retained & enforced_before)
         applied_before = (
             tuple(current.enforced) if current else (),
             tuple(current.entry_ids) if current and current.required else (),
         )
-        if required and (tuple(sorted(required)), tuple(entry_ids)) != applied_before:
+        if required and (measures, entry_ids) != applied_before:
             feedback.append(
-                SanctionsApplied(
+                build(
+                    SanctionsApplied,
                     event_id=_feedback_id(department.id, status.subject_id, status.version, "a"),
                     department=department.id,
                     subject_id=status.subject_id,
-                    measures=tuple(sorted(required)),
-                    entry_ids=tuple(entry_ids),
+                    measures=measures,
+                    entry_ids=entry_ids,
                     at=at,
                 )
             )
         removed = enforced_before - enforced
         if removed:
             feedback.append(
-                SanctionsLifted(
+                build(
+                    SanctionsLifted,
                     event_id=_feedback_id(department.id, status.subject_id, status.version, "l"),
                     department=department.id,
                     subject_id=status.subject_id,
                     measures=tuple(sorted(removed)),
-                    entry_ids=tuple(sorted({e for ids in hist.values() for e in ids})),
+                    entry_ids=tuple(sorted(hist_by)),
                     at=at,
                 )
             )
     else:
         enforced = enforced_before
     if not entry_ids:
-        entry_ids = sorted({e for ids in hist.values() for e in ids})
-    new = DepartmentSanction(
+        entry_ids = tuple(sorted(hist_by))
+    new = build(
+        DepartmentSanction,
         department=department.id,
         subject_id=status.subject_id,
         kind=status.kind,
         state=_state(required, enforced, retained),
-        required=tuple(sorted(required)),
+        required=measures,
         enforced=tuple(sorted(enforced)),
-        entry_ids=tuple(entry_ids),
+        entry_ids=entry_ids,
         status_version=status.version,
         updated_at=at,
         history=tuple(sorted(hist)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from shixin.domain.build import build
 from shixin.domain.entries import Entry
 from shixin.domain.events import SubjectKind
 
@@ -95,10 +96,12 @@ def entry_facets(entry: Entry, cause_event_id: str) -> list[EntryFacet]:
     for subject_id in sorted(set(named) | set(entry.named_ever)):
         kind, roles = named.get(subject_id) or entry.named_ever[subject_id]
         facets.append(
-            EntryFacet(
+            build(
+                EntryFacet,
                 subject_id=subject_id,
                 subject_kind=kind,
-                entry=SubjectEntry(
+                entry=build(
+                    SubjectEntry,
                     entry_id=entry.entry_id,
                     version=entry.version,
                     roles=roles,
@@ -126,7 +129,8 @@ def apply_facet(state: SubjectState | None, facet: EntryFacet) -> SubjectState |
     if state is None and not facet.entry.named:
         return None  # never named here: nothing to remember
     if state is None:
-        return SubjectState(
+        return build(
+            SubjectState,
             subject_id=facet.subject_id,
             kind=facet.subject_kind,
             version=1,
@@ -141,7 +145,8 @@ def apply_facet(state: SubjectState | None, facet: EntryFacet) -> SubjectState |
 
 
 def status_of(state: SubjectState, facet: EntryFacet) -> SubjectStatus:
-    return SubjectStatus(
+    return build(
+        SubjectStatus,
         subject_id=state.subject_id,
         kind=state.kind,
         version=state.version,

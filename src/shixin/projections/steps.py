@@ -44,6 +44,10 @@ class ModelStore(MutableMapping[str, Any]):
     def model(self, key: str) -> BaseModel | None:
         return self._models.get(key)
 
+    def models(self) -> Iterator[tuple[str, BaseModel]]:
+        """Each key with its model (no JSON form made)."""
+        return iter(self._models.items())
+
     def put_model(self, key: str, model: BaseModel) -> None:
         self._models[key] = model
         self._json.pop(key, None)

@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     standby_replicas: int = Field(default=0, ge=0)
     # Faust's data directory (RocksDB tables live here); unset: a fresh temporary directory
     data_dir: str | None = None
+    # RocksDB store, per partition database of each table (a court worker with 8 partitions has
+    # 16). Faust's defaults, 64 MB memtables (up to 3) and a 2 GB block cache per database, keep
+    # every write of a small table in memory; these bound a worker's RocksDB memory to
+    # databases x (write_buffer_size x max_write_buffer_number + block_cache_size), 12 MB for a
+    # court worker (runtime/table_store.py; PERFORMANCE.md "Memory")
+    rocksdb_write_buffer_size: int = Field(default=256 << 10, ge=64 << 10)
+    rocksdb_max_write_buffer_number: int = Field(default=2, ge=2)
+    rocksdb_target_file_size: int = Field(default=8 << 20, ge=1 << 20)
+    rocksdb_block_cache_size: int = Field(default=256 << 10, ge=0)
+    rocksdb_max_open_files: int = Field(default=256, ge=16)
     replication_factor: int = 1
     # exactly_once needs a broker with transactions (Apache Kafka); the embedded one has none
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
@@ -81,6 +91,9 @@ class Settings(BaseSettings):
     heartbeat_interval: float = 0.3
     rebalance_timeout: float = 1.0
     producer_linger: float = 0.02
+    # how long the broker may hold a fetch when there is nothing new (Faust hard-codes 1.5 s,
+    # which a broker that does not answer early adds to every hop: runtime/faust_consumer.py)
+    fetch_max_wait: float = Field(default=0.1, gt=0)
     # an agent takes up to this many messages at a time (or what came within batch_within
     # seconds), sends their outputs and waits for the broker once per batch (streams/staged.py)
     batch_max: int = Field(default=500, ge=1)

@@ -13,9 +13,11 @@ from typing import Any
 
 import faust
 
+from shixin.runtime.faust_consumer import install_faust_consumer_corrections
 from shixin.runtime.offsets import install_faust_end_offset_correction
 from shixin.runtime.security import faust_options
 from shixin.runtime.settings import Settings
+from shixin.runtime.table_store import table_class
 
 # (app id, topic, partition) -> next offset to process; read by `run` to know when all is idle
 PROGRESS: dict[tuple[str, str, int], int] = defaultdict(int)
@@ -33,6 +35,7 @@ def _process_data_dir() -> Path:
 
 def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any) -> faust.App:
     install_faust_end_offset_correction()
+    install_faust_consumer_corrections()
     app_id = f"{settings.app_prefix}-{role_id}"
     options: dict[str, Any] = {
         "broker": f"kafka://{bootstrap}",
@@ -49,10 +52,14 @@ def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any)
         "processing_guarantee": settings.processing_guarantee,
         "consumer_auto_offset_reset": "earliest",
         "table_standby_replicas": settings.standby_replicas,
+        # bounded RocksDB memtables and block cache for every table (runtime/table_store.py)
+        "Table": table_class(settings),
         **faust_options(settings),
     }
     options.update(overrides)
-    return faust.App(app_id, **options)
+    app = faust.App(app_id, **options)
+    app.shixin_fetch_max_wait = settings.fetch_max_wait  # type: ignore[attr-defined]
+    return app
 
 
 def mark_processed(app: faust.App, message: Any) -> None:

@@ -63,9 +63,12 @@ class DeadLetterSink:
             offset=message.offset,
         )
         try:
-            await self.topic.send(
+            # delivered before the step returns, so before its message can be acknowledged
+            # (dead letters are rare: one wait each costs nothing worth batching)
+            delivery = await self.topic.send(
                 key=event_id.encode() if event_id else None, value=encode_model(letter)
             )
+            await delivery
         except Exception as exc:
             STATS["dead_letters_unrecorded"] += 1
             log.error("dead_letter.unrecorded", error=repr(exc), offset=message.offset)

@@ -37,6 +37,9 @@ class SlaRole:
         self.dead_letters = DeadLetterSink(app, settings)
         app.agent(self.events, name="monitor")(guarded(app, self._monitor))
         app.timer(interval=settings.sla_check_interval)(self.check_breaches)
+        # breaches reported by this process and not yet noted in the table: reported once, not
+        # at every tick while the monitor is behind (a restart reports them again: noted once)
+        self._reported: set[tuple[str, Any]] = set()
 
     async def _monitor(self, stream: faust.StreamT[Any]) -> None:
         # batches like every agent: messages fetched before a rebalance are read again, not lost
@@ -54,7 +57,12 @@ class SlaRole:
         now = datetime.now(UTC)
         reported = 0
         for record in list(self.obligations.values()):
+            # the obligation as it stands: a new due day is a new deadline to report
+            key = (record["obligation"]["id"], record["obligation"].get("due_on"))
             if record.get("breach_reported"):
+                self._reported.discard(key)
+                continue
+            if key in self._reported:
                 continue
             obligation = Obligation.model_validate(record["obligation"])
             if breached(obligation, now):
@@ -67,5 +75,6 @@ class SlaRole:
                 )
                 change = deadline_event("DeadlineBreached", obligation, now)
                 await self.events.send(key=obligation.id, value=encode_deadline(change))
+                self._reported.add(key)
                 reported += 1
         return reported

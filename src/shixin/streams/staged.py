@@ -1,4 +1,5 @@
-"""Outputs before state: how an agent keeps at-least-once delivery whole across a crash.
+"""Outputs before state, state before acknowledgement: how an agent keeps at-least-once
+delivery whole across a crash.
 
 A step changes a table and sends messages (facets, statuses, feedback, deadline events). Faust
 writes the table's changelog and the messages through one producer, but a crash (SIGKILL) may
@@ -7,10 +8,11 @@ did not, the redelivered input finds its change already made and sends nothing: 
 lost for good (the crash test found lost deadline cancellations this way).
 
 So an agent takes a batch of messages, runs the steps against a staged view of its table,
-sends every output and waits until the broker has them all, and only then writes the table.
+sends every output and waits until the broker has them all, and only then writes the table; it
+acknowledges the batch once the broker also has the table's changelog records.
 After a crash either the change was not written (the redelivered input recomputes the same
 outputs; their consumers drop duplicates by id or version) or it was, and then its outputs were
-already delivered. Waiting once per batch, not per message, keeps it cheap.
+already delivered. Waiting twice per batch, not per message, keeps it cheap.
 """
 
 from __future__ import annotations
@@ -90,14 +92,33 @@ class StagedTable(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    def write(self) -> None:
-        for key, (event, value) in self._writes.items():
-            with acting_for(event):
-                if value is _DELETED:
-                    self.table.pop(key, None)
-                else:
-                    self.table[key] = value
+    def write(self) -> list[Awaitable[Any]]:
+        """Write the staged values; return the sends of their changelog records.
+
+        Faust buffers a table's changelog records and its flush before a commit gives up after
+        0.1 s without progress, so a commit can pass messages whose records are still buffered
+        and die with the process: the hand-over crash test lost table state this way. The
+        caller waits for these sends before it acknowledges the batch."""
+        sent: list[Awaitable[Any]] = []
+        send = self.table.send_changelog
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            future = send(*args, **kwargs)
+            sent.append(future)
+            return future
+
+        self.table.send_changelog = recorded  # type: ignore[method-assign]
+        try:
+            for key, (event, value) in self._writes.items():
+                with acting_for(event):
+                    if value is _DELETED:
+                        self.table.pop(key, None)
+                    else:
+                        self.table[key] = value
+        finally:
+            del self.table.send_changelog
         self._writes.clear()
+        return sent
 
 
 class Outbox:
@@ -132,11 +153,15 @@ async def process_batches(
     A rebalance makes the consumer go back to the committed offsets, while a batch taken before
     it still holds later messages: applied now, an entry would see its events out of order.
     Faust skips such messages when it reads them; a batch must too, before the steps and again
-    after the wait (a rebalance during it): the messages come again and are computed again."""
+    after the wait (a rebalance during it). They come again: every rebalance ends with Faust
+    seeking each partition to its committed offset (every partition has one:
+    `runtime/groups.py`), and nothing after that offset was acknowledged. (The batch must not
+    seek by itself: a seek while Faust's fetch loop is half way through a fetch drops the
+    messages between the seek and the loop's read offset, or with a later seek forward, skips
+    messages never processed: the crash test lost an event this way.)"""
     async for events in batches(stream, settings):
         generation = app.consumer_generation_id
         fresh = [e for e in events if e.message.generation_id == generation]
-        await _read_again(app, [e for e in events if e.message.generation_id != generation])
         async with lock or nullcontext():
             staged, out = StagedTable(table), Outbox()
             for event in fresh:
@@ -144,21 +169,9 @@ async def process_batches(
                 await step(event.message, staged, out)
             await out.delivered()
             if app.consumer_generation_id != generation:
-                await _read_again(app, fresh)
                 continue
-            staged.write()
+            written = staged.write()
+            await asyncio.gather(*written)
         for event in fresh:
             mark_processed(app, event.message)
         await acknowledge(stream, fresh)
-
-
-async def _read_again(app: faust.App, dropped: Sequence[EventT[Any]]) -> None:
-    """Make the consumer fetch dropped messages again: Faust seeks back to the committed offsets
-    on a rebalance only if it notices it, and a partition whose messages were dropped but never
-    fetched again would hold its commits back for good (the crash test saw it stall)."""
-    first: dict[Any, int] = {}
-    for event in dropped:
-        first.setdefault(event.message.tp, event.message.offset)
-    for tp, offset in first.items():
-        if tp in app.consumer.assignment():
-            await app.consumer.seek(tp, offset)

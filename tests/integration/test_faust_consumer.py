@@ -1,0 +1,105 @@
+"""The corrections to Faust's consumer (runtime/faust_consumer.py), each on a real app and broker.
+
+A seek made while Faust's fetch loop waits on a full stream buffer is honoured: the messages
+from the new position come again. Uncorrected, the loop went on handing over the old fetch and
+dropped every message of the new position below it: never processed, never acknowledged, the
+group's commits stuck.
+
+A message from before a rebalance, acknowledged as streams do when they skip it, is not counted
+as processed: uncorrected, the next commit could pass over it before its second copy was
+processed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from faust.types import TP
+
+from shixin.runtime.admin import ensure_topics
+from shixin.streams.app import make_app
+from tests.conftest import isolated_settings
+
+
+async def _topic_with(bootstrap: str, settings, count: int) -> str:  # type: ignore[no-untyped-def]
+    name = f"{settings.app_prefix}.consumer"
+    await ensure_topics(bootstrap, settings, [name])
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for n in range(count):
+            await producer.send_and_wait(name, str(n).encode(), partition=0)
+    finally:
+        await producer.stop()
+    return name
+
+
+async def test_a_seek_while_the_fetch_loop_waits_reads_the_messages_again(bootstrap):
+    settings = isolated_settings(partitions=1)
+    name = await _topic_with(bootstrap, settings, 40)
+
+    # a buffer of 4: while the agent holds on, the fetch loop waits with a message in hand
+    app = make_app("read-offset", settings, bootstrap, stream_buffer_maxsize=4)
+    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
+    seen: list[int] = []
+    holding = asyncio.Event()
+    go_on = asyncio.Event()
+
+    @app.agent(topic)
+    async def reader(stream):  # type: ignore[no-untyped-def]
+        async for event in stream.events():
+            seen.append(event.message.offset)
+            if event.message.offset == 10 and not go_on.is_set():
+                holding.set()
+                await go_on.wait()
+
+    await app.start()
+    try:
+        await asyncio.wait_for(holding.wait(), timeout=60)
+        await asyncio.sleep(1.0)  # the buffer fills; the loop waits to hand over the next one
+        await app.consumer.seek(TP(name, 0), 5)
+        go_on.set()
+        for _ in range(200):
+            if seen.count(5) == 2 and seen[-1] == 39:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await asyncio.wait_for(app.stop(), timeout=15)
+
+    after = seen[seen.index(10) + 1 :]
+    # what was buffered before the seek, then everything again from offset 5, in order
+    again = after[after.index(5) :]
+    assert again == list(range(5, 40)), after
+
+
+async def test_a_message_from_before_a_rebalance_is_not_counted_as_processed(bootstrap):
+    settings = isolated_settings(partitions=1)
+    name = await _topic_with(bootstrap, settings, 3)
+    app = make_app("stale-ack", settings, bootstrap)
+    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
+    got: list[Any] = []
+
+    @app.agent(topic)
+    async def reader(stream):  # type: ignore[no-untyped-def]
+        async for event in stream.noack().events():
+            got.append(event)
+
+    await app.start()
+    try:
+        for _ in range(300):
+            if len(got) == 3:
+                break
+            await asyncio.sleep(0.1)
+        generation = app.consumer_generation_id
+        app.consumer_generation_id = generation + 1  # a rebalance: got[1] is from before it
+        try:
+            got[1].ack()
+        finally:
+            app.consumer_generation_id = generation
+        got[0].ack()
+        got[2].ack()
+        acked = sorted(app.consumer._acked[TP(name, 0)])
+    finally:
+        await asyncio.wait_for(app.stop(), timeout=15)
+    assert acked == [0, 2]
