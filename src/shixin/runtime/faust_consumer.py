@@ -14,13 +14,14 @@
    over (it comes again from the new position), and an offset is recorded only if the message
    was handed over and nothing moved the read position while the loop waited.
 
-2. Acknowledging what was not processed. After a rebalance a stream skips the messages it still
-   holds from before it (they come again from the committed offset) but acknowledges them as it
-   skips them, so the consumer counts them as processed: the next commit can pass over them
-   before their second copies are processed, and if the worker then dies or hands the partition
-   over, they are never processed (the hand-over crash test lost facets, and with them subjects,
-   this way). Corrected: an acknowledgement of a message from an earlier generation only
-   forgets the message.
+2. Acknowledging what was not processed. A stream acknowledges the messages it skips: those from
+   before a rebalance (they come again from the committed offset) and those it reads while flow
+   control is suspended (while a rebalance or a shutdown is under way). The consumer counts them
+   as processed, so the next commit can pass over them, and if the worker then dies, stops or
+   hands the partition over, they are never processed (the hand-over crash test lost runs of a
+   partition's messages). Corrected: only a message the batch processor marked finished
+   (`mark_finished`, after its table writes reached the broker) and from the current generation
+   counts; any other acknowledgement only forgets the message.
 
 3. The fetch wait. Faust asks the broker to hold a fetch up to 1.5 s when there is nothing new
    (hard-coded); a broker that does not answer early when data arrives then adds that wait to
@@ -30,7 +31,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from faust.transport import consumer as faust_consumer
@@ -40,6 +42,15 @@ from mode import Service
 from mode.utils.futures import notify
 
 _FAUST_VERSION = "0.15.3"
+
+# messages whose processing is complete; Faust's messages have slots but take weak references
+_finished: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def mark_finished(messages: Iterable[Any]) -> None:
+    """These messages are processed: their acknowledgements count (see 2. above)."""
+    for message in messages:
+        _finished.add(message)
 
 
 def install_faust_consumer_corrections() -> None:
@@ -59,12 +70,14 @@ def install_faust_consumer_corrections() -> None:
 
     def ack(self: Any, message: Any) -> bool:
         generation = getattr(message, "generation_id", None)
-        if generation is not None and generation != self.app.consumer_generation_id:
+        stale = generation is not None and generation != self.app.consumer_generation_id
+        if stale or message not in _finished:
             with ack_lock:
                 message.acked = True
                 self._unacked_messages.discard(message)
             notify(self._waiting_for_ack)
             return False
+        _finished.discard(message)
         return bool(faust_ack(self, message))
 
     consumer_cls.ack = ack  # type: ignore[method-assign]

@@ -27,6 +27,7 @@ import faust
 from faust.streams import _current_event
 from faust.types import EventT, StreamT, TableT
 
+from shixin.runtime.faust_consumer import mark_finished
 from shixin.runtime.settings import Settings
 from shixin.streams.app import mark_processed
 
@@ -174,4 +175,5 @@ async def process_batches(
             await asyncio.gather(*written)
         for event in fresh:
             mark_processed(app, event.message)
+        mark_finished(e.message for e in fresh)
         await acknowledge(stream, fresh)
