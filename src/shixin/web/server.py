@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
@@ -387,15 +387,15 @@ class Api:
         subject = request.query.get("subject")
         who = request.query.get("who")
         limit = self._int(request, "limit", 100, 1, 1000)
-        found = []
-        for record in reversed(self.state.access_log):
-            if (subject is None or subject in record.get("subjects", ())) and (
-                who is None or record.get("who") == who
-            ):
-                found.append(record)
-                if len(found) >= limit:
-                    break
-        return _json(models.AccessLogPage(records=found, kept=len(self.state.access_log)))
+        found = [
+            record
+            for record in self.state.access_log
+            if (subject is None or subject in record.get("subjects", ()))
+            and (who is None or record.get("who") == who)
+        ]
+        # newest first: the replica holds the topic's partitions in arrival order, not time order
+        found.sort(key=_logged_at, reverse=True)
+        return _json(models.AccessLogPage(records=found[:limit], kept=len(self.state.access_log)))
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -521,3 +521,11 @@ class Api:
                 lift_hours=[round(h, 3) for h in self.read.lift_hours()],
             )
         )
+
+
+def _logged_at(record: dict[str, Any]) -> datetime:
+    """When an access-log record was written (a record without a readable time sorts last)."""
+    try:
+        return datetime.fromisoformat(record["at"])
+    except (KeyError, TypeError, ValueError):
+        return datetime.min.replace(tzinfo=UTC)
