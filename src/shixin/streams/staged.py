@@ -159,7 +159,7 @@ async def process_batches(
     `runtime/groups.py`), and nothing after that offset was acknowledged. (The batch must not
     seek by itself: a seek while Faust's fetch loop is half way through a fetch drops the
     messages between the seek and the loop's read offset, or with a later seek forward, skips
-    messages never processed: the crash test lost an event this way.)"""
+    messages never processed.)"""
     async for events in batches(stream, settings):
         generation = app.consumer_generation_id
         fresh = [e for e in events if e.message.generation_id == generation]
