@@ -159,35 +159,19 @@ class Catalog(_Model):
         return found
 
     @cached_property
-    def _binding_cache(self) -> dict[tuple[str, frozenset[str]], tuple[Department, ...]]:
-        return {}
-
-    def departments_binding(
-        self, kind: SubjectKind, roles: Iterable[str]
-    ) -> tuple[Department, ...]:
-        """The departments with a measure that binds a subject of `kind` named in any of `roles`
-        (any other department has nothing to do with the subject, now or ever)."""
-        key = (kind, frozenset(roles))
-        found = self._binding_cache.get(key)
-        if found is None:
-            found = self._binding_cache[key] = tuple(
-                d
-                for d in self.departments
-                if any(m.binds(kind, r) for m in self.measures_of(d.id) for r in key[1])  # type: ignore[arg-type]
-            )
-        return found
-
-    @cached_property
     def _binding_ids_cache(self) -> dict[tuple[str, frozenset[str]], frozenset[str]]:
         return {}
 
     def department_ids_binding(self, kind: SubjectKind, roles: Iterable[str]) -> frozenset[str]:
-        """The ids of `departments_binding(kind, roles)`."""
+        """The ids of the departments with a measure that binds a subject of `kind` named in any
+        of `roles` (any other department has nothing to do with the subject, now or ever)."""
         key = (kind, frozenset(roles))
         found = self._binding_ids_cache.get(key)
         if found is None:
             found = self._binding_ids_cache[key] = frozenset(
-                d.id for d in self.departments_binding(kind, key[1])
+                d.id
+                for d in self.departments
+                if any(m.binds(kind, r) for m in self.measures_of(d.id) for r in key[1])  # type: ignore[arg-type]
             )
         return found
 
