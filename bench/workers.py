@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 _SESSION: Any = None  # one aiohttp session for every probe of this process (one event loop)
-SHIXIN = [sys.executable, "-m", "shixin.cli", "--log-level", "warning"]
+SHIXIN = [sys.executable, "-m", "shixin.cli", "--log-level"]
 _TICKS = os.sysconf("SC_CLK_TCK")
 _PROGRESS = re.compile(
     r'^shixin_worker_next_offset\{app="([^"]*)",partition="(\d+)",topic="([^"]*)"\} ([0-9.e+]+)$'
@@ -107,7 +107,13 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [*SHIXIN, "worker", "--role", self.role],
+                [
+                    *SHIXIN,
+                    self.env.get("SHIXIN_LOG_LEVEL", "warning"),
+                    "worker",
+                    "--role",
+                    self.role,
+                ],
                 env=self.env,
                 stdout=subprocess.DEVNULL,
                 stderr=log,

@@ -72,6 +72,15 @@ def test_worker_processes_what_publish_sends_and_query_shows_it(tmp_path: Path, 
             f"{settings.app_prefix}-{a}"
             for a in ("court", "department-aviation", "department-immigration")
         }
+        # where each input partition stands: the court processed one event, so its partition
+        # can be committed up to 1 (committed already, or acknowledged from the commit base)
+        court = json.loads(body)["apps"][f"{settings.app_prefix}-court"]["consuming"]
+        events = [v for k, v in court.items() if k.startswith(settings.topic_court_events)]
+        reach = sorted(
+            v["base"] + (v["acked"][1] if v["acked"] and v["acked"][0] == v["base"] else 0)
+            for v in events
+        )
+        assert reach == [0] * (len(events) - 1) + [1], court
         metrics = _get(f"{base}/metrics")[1]
         assert "shixin_worker_ready 1.0" in metrics
         court_events = f'topic="{settings.topic_court_events}"'

@@ -1,6 +1,12 @@
 """Crashes: worker processes killed with SIGKILL at random moments, again and again, while a
 history of more than 20,000 events flows; restarted each time. At the end the tables equal the
-offline replay of the same history: no entry, sanction or deadline lost, none applied twice."""
+offline replay of the same history: no entry, sanction or deadline lost, none applied twice.
+And two court workers handing partitions over while events flow.
+
+The court workers log every batch, seek, rebalance and commit (`shixin.offsets`, debug level); a
+failing run leaves the workers' logs in /tmp/shixin-crash-<prefix>/ and, for every key whose
+table differs from the replay, where its events and table writes went (partition, offset) in
+/tmp/shixin-crash-<prefix>.json."""
 
 from __future__ import annotations
 
@@ -38,19 +44,6 @@ DEPARTMENTS = ["aviation", "rail", "education", "hotels"]
 # about 21,000 events; smaller by the environment, to look into a failure quickly
 DEBTORS = int(os.environ.get("SHIXIN_TEST_CRASH_DEBTORS", "5600"))
 KILLS = int(os.environ.get("SHIXIN_TEST_CRASH_KILLS", "12"))
-
-# Opt-in until they pass every time (issue #5's note). The SIGKILL test passes when the machine is
-# not overloaded. The hand-over test fails about one run in two, also on session 2's code: after
-# the second court worker stops (gracefully) early in the run, the first takes its partitions
-# back, and its table for them lacks writes the second made (dead letters "never listed", "not
-# allowed in state warned"; whole runs of one partition's entries stuck). A failing run writes
-# where each differing key's events and table writes went to /tmp/shixin-crash-<prefix>.json.
-# Run: SHIXIN_TEST_CRASHES=1 pytest tests/integration/test_crashes.py
-pytestmark = pytest.mark.skipif(
-    os.environ.get("SHIXIN_TEST_CRASHES") != "1",
-    reason="crash tests are opt-in (SHIXIN_TEST_CRASHES=1) until the hand-over loss is found "
-    "(issue #5)",
-)
 
 
 def _judged(obligations: list[Obligation], now: Any) -> dict[str, Any]:
@@ -198,8 +191,9 @@ async def test_sigkill_again_and_again_loses_nothing_and_doubles_nothing(bootstr
     settings = isolated_settings()
     await ensure_topics(bootstrap, settings)
     env, logs = worker_env(settings_env(settings, bootstrap)), _logs(settings)
+    traced = {**env, "SHIXIN_LOG_LEVEL": "debug"}  # every batch, seek and commit (offsets trace)
     workers = [
-        Worker("court", env, logs),
+        Worker("court", traced, logs),
         Worker("sla", env, logs),
         Worker(",".join(f"department:{d}" for d in DEPARTMENTS), env, logs),
     ]
@@ -239,7 +233,8 @@ async def test_court_workers_hand_over_while_events_flow(bootstrap, catalog):
     settings = isolated_settings()
     await ensure_topics(bootstrap, settings)
     env, logs = worker_env(settings_env(settings, bootstrap)), _logs(settings)
-    first, second = Worker("court", env, logs), Worker("court", env, logs)
+    traced = {**env, "SHIXIN_LOG_LEVEL": "debug"}  # every batch, seek and commit (offsets trace)
+    first, second = Worker("court", traced, logs), Worker("court", traced, logs)
     second.log = logs / "court-2.log"
     workers = [
         first,

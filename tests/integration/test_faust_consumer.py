@@ -7,18 +7,26 @@ group's commits stuck.
 
 Only a message the batch processor finished, from the current generation, counts as processed
 when acknowledged: streams also acknowledge the messages they skip (from before a rebalance, or
-read while flow control is suspended), and uncorrected the next commit could pass over them."""
+read while flow control is suspended), and uncorrected the next commit could pass over them.
+
+A commit covers only a run of processed messages that starts where the consumer sought to or last
+committed: Faust committed any first run of acknowledged offsets when it knew no committed offset
+(at 0, or after a revocation), passing over messages never processed.
+
+Resuming flow control leaves the messages already handed to an agent in its queue: Faust emptied
+the queues, and a rebalance's end (seek, then resume) lost what was fetched in between."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from faust.types import TP
 
 from shixin.runtime.admin import ensure_topics
 from shixin.runtime.faust_consumer import mark_finished
+from shixin.runtime.groups import commit_offsets, committed_offsets
 from shixin.streams.app import make_app
 from tests.conftest import isolated_settings
 
@@ -105,3 +113,72 @@ async def test_only_finished_messages_of_this_generation_count_as_processed(boot
     finally:
         await asyncio.wait_for(app.stop(), timeout=15)
     assert acked == [0, 2]
+
+
+async def test_a_commit_starts_where_the_consumer_sought(bootstrap):
+    settings = isolated_settings(partitions=1)
+    name = await _topic_with(bootstrap, settings, 4)
+    tp = TopicPartition(name, 0)
+    app = make_app("commit-base", settings, bootstrap)
+    group = app.conf.id
+    await commit_offsets(bootstrap, settings, group, {tp: 0})  # as every role starts
+    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
+    got: list[Any] = []
+
+    @app.agent(topic)
+    async def reader(stream):  # type: ignore[no-untyped-def]
+        async for event in stream.noack().events():
+            got.append(event)
+
+    await app.start()
+    try:
+        for _ in range(300):
+            if len(got) == 4:
+                break
+            await asyncio.sleep(0.1)
+        # 2 and 3 processed, 0 and 1 not yet: nothing may be committed
+        mark_finished(event.message for event in got[2:])
+        for event in got[2:]:
+            event.ack()
+        await app.consumer.commit()
+        early = await committed_offsets(bootstrap, settings, group, [tp])
+        mark_finished(event.message for event in got[:2])
+        for event in got[:2]:
+            event.ack()
+        await app.consumer.commit()
+        late = await committed_offsets(bootstrap, settings, group, [tp])
+    finally:
+        await asyncio.wait_for(app.stop(), timeout=15)
+    assert (early[tp], late[tp]) == (0, 4)
+
+
+async def test_resuming_flow_keeps_what_the_agents_were_handed(bootstrap):
+    settings = isolated_settings(partitions=1)
+    name = await _topic_with(bootstrap, settings, 40)
+    app = make_app("resume-keeps", settings, bootstrap, stream_buffer_maxsize=16)
+    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
+    seen: list[int] = []
+    holding = asyncio.Event()
+    go_on = asyncio.Event()
+
+    @app.agent(topic)
+    async def reader(stream):  # type: ignore[no-untyped-def]
+        async for event in stream.events():
+            seen.append(event.message.offset)
+            if event.message.offset == 3 and not go_on.is_set():
+                holding.set()
+                await go_on.wait()
+
+    await app.start()
+    try:
+        await asyncio.wait_for(holding.wait(), timeout=60)
+        await asyncio.sleep(1.0)  # the agent's queue fills with messages already read
+        app.flow_control.resume()  # as the end of every rebalance does
+        go_on.set()
+        for _ in range(200):
+            if seen and seen[-1] == 39:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await asyncio.wait_for(app.stop(), timeout=15)
+    assert seen == list(range(40))

@@ -23,7 +23,25 @@
    (`mark_finished`, after its table writes reached the broker) and from the current generation
    counts; any other acknowledgement only forgets the message.
 
-3. The fetch wait. Faust asks the broker to hold a fetch up to 1.5 s when there is nothing new
+3. Commits pass only over what was processed. Faust commits the first run of consecutive
+   acknowledged offsets, and checks for unprocessed messages before it only against the committed
+   offset it knows, which it forgets at a revocation (and never has for a partition committed at
+   0). The batch in flight when a rebalance begins is acknowledged after the revocation: its run
+   was committed even when messages before it had never been processed (the hand-over crash test
+   lost whole runs of a partition this way). Corrected: each partition's commit base is the offset
+   the consumer last sought to or committed, and a commit only covers a run of acknowledged offsets
+   that starts exactly there; a revocation forgets the base, so nothing is committed for the
+   partition until the rebalance's seek sets it again.
+
+4. Stream queues kept on resume. Resuming flow control (`app.flow_control.resume()`) emptied
+   every agent's queue. The end of a rebalance resumes the stream partitions and seeks them first,
+   then resumes flow control: messages fetched from the new position in between were handed to the
+   agents (read offset recorded) and then thrown away, never processed and never read again (the
+   hand-over crash test lost them). Corrected: resuming empties only the tables' changelog queue,
+   as before; the agents' queues are emptied at each revocation (Faust does so explicitly), and
+   their streams skip messages of an earlier generation anyway.
+
+5. The fetch wait. Faust asks the broker to hold a fetch up to 1.5 s when there is nothing new
    (hard-coded); a broker that does not answer early when data arrives then adds that wait to
    every hop of the pipeline. `Settings.fetch_max_wait` sets it.
 """
@@ -32,14 +50,23 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
+from faust.app import base as faust_app
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types.tuples import ack_lock
 from mode import Service
 from mode.utils.futures import notify
+from mode.utils.objects import cached_property
+from mode.utils.queues import FlowControlEvent
+
+from shixin.runtime.logging import get_logger
+
+# at debug level: every drop, gap, seek and commit of the input partitions (crash tests)
+trace = get_logger("shixin.offsets")
 
 _FAUST_VERSION = "0.15.3"
 
@@ -81,6 +108,9 @@ def install_faust_consumer_corrections() -> None:
         return bool(faust_ack(self, message))
 
     consumer_cls.ack = ack  # type: ignore[method-assign]
+    _trace_offsets(consumer_cls)
+    _commit_from_bases(consumer_cls)
+    faust_app.App.flow_control = cached_property(flow_control)  # type: ignore[method-assign]
     consumer_cls._shixin_corrected = True  # type: ignore[attr-defined]
 
     thread_cls = faust_aiokafka.AIOKafkaConsumerThread
@@ -94,6 +124,148 @@ def install_faust_consumer_corrections() -> None:
         return consumer
 
     thread_cls._create_worker_consumer = _create_worker_consumer  # type: ignore[method-assign]
+
+
+def _trace_offsets(consumer_cls: Any) -> None:
+    """Log the consumer's seeks, gaps, commits and rebalances at debug level."""
+    commit_offsets = consumer_cls._commit_offsets
+    add_gap = consumer_cls._add_gap
+    revoked = consumer_cls.on_partitions_revoked
+    assigned = consumer_cls.on_partitions_assigned
+
+    def tps(offsets: Any) -> dict[str, Any]:
+        return {f"{tp.topic}/{tp.partition}": o for tp, o in sorted(dict(offsets).items())}
+
+    async def _commit_offsets(self: Any, offsets: Any, *args: Any, **kwargs: Any) -> bool:
+        done = bool(await commit_offsets(self, offsets, *args, **kwargs))
+        trace.debug("offsets.commit", offsets=tps(offsets), done=done)
+        return done
+
+    async def _add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+        trace.debug(
+            "offsets.gap", tp=f"{tp.topic}/{tp.partition}", start=offset_from, end=offset_to
+        )
+        await add_gap(self, tp, offset_from, offset_to)
+
+    async def on_partitions_revoked(self: Any, tps_: Any) -> None:
+        trace.debug("offsets.revoked", tps=sorted(f"{t.topic}/{t.partition}" for t in tps_))
+        await revoked(self, tps_)
+
+    async def on_partitions_assigned(self: Any, tps_: Any, generation_id: int = 0) -> None:
+        trace.debug(
+            "offsets.assigned",
+            tps=sorted(f"{t.topic}/{t.partition}" for t in tps_),
+            generation=generation_id,
+        )
+        await assigned(self, tps_, generation_id)
+
+    consumer_cls._commit_offsets = _commit_offsets
+    consumer_cls._add_gap = _add_gap
+    consumer_cls.on_partitions_revoked = on_partitions_revoked
+    consumer_cls.on_partitions_assigned = on_partitions_assigned
+
+
+class _FlowControl(FlowControlEvent):
+    """The app's flow control; resuming empties only the tables' changelog queue (4. above)."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(loop=app.loop)
+        self.app = app
+
+    def resume(self) -> None:
+        self._suspend.clear()
+        self._resume.set()
+        changelog = getattr(self.app.tables, "_changelog_queue", None)
+        if changelog is not None:
+            changelog.clear()
+
+
+def flow_control(self: Any) -> FlowControlEvent:  # the name cached_property stores it under
+    return _FlowControl(self)
+
+
+def _bases(consumer: Any) -> dict[Any, int]:
+    bases: dict[Any, int] | None = consumer.__dict__.get("_shixin_bases")
+    if bases is None:
+        bases = consumer.__dict__["_shixin_bases"] = {}
+    return bases
+
+
+def commit_base(consumer: Any, tp: Any) -> int | None:
+    """Where the partition's next commit must start (None: not sought since assigned)."""
+    return _bases(consumer).get(tp)
+
+
+def _commit_from_bases(consumer_cls: Any) -> None:
+    """3. above: a partition's commits start where the consumer last sought to or committed."""
+    seek = consumer_cls.seek
+    revoked = consumer_cls.on_partitions_revoked
+
+    async def perform_seek(self: Any) -> None:
+        # Faust's perform_seek, also recording the bases (Faust keeps no committed offset of 0)
+        committed = await self.seek_to_committed()
+        self._read_offset.update(
+            {tp: o if o is not None and o >= 0 else None for tp, o in committed.items()}
+        )
+        self._committed_offset.update(
+            {tp: o or None for tp, o in committed.items() if o is not None}
+        )
+        bases = _bases(self)
+        # (acknowledgements stay: a message is acknowledged only once processed, also when that
+        # happened while the seek was under way)
+        for tp, offset in committed.items():
+            if offset is not None and offset >= 0:
+                bases[tp] = offset
+            else:
+                bases.pop(tp, None)
+        trace.debug(
+            "offsets.sought", bases={f"{t.topic}/{t.partition}": o for t, o in bases.items()}
+        )
+
+    async def seek_and_base(self: Any, partition: Any, offset: int) -> None:
+        await seek(self, partition, offset)
+        _bases(self)[partition] = offset
+
+    async def on_partitions_revoked(self: Any, tps: Any) -> None:
+        bases = _bases(self)
+        for tp in tps:
+            bases.pop(tp, None)
+        await revoked(self, tps)
+
+    def _new_offset(self: Any, tp: Any) -> int | None:
+        acked: list[int] = self._acked[tp]
+        base = _bases(self).get(tp)
+        if not acked or base is None:
+            return None
+        index = self._acked_index[tp]
+        gaps = self._gap[tp]
+        if gaps:  # offsets the broker never returned (transaction markers) count as processed
+            top = max(acked)
+            for interval in gaps.overlap(0, top + 1):
+                for offset in range(interval.begin, interval.end):
+                    if offset not in index:
+                        index.add(offset)
+                        acked.append(offset)
+            gaps.chop(0, top + 1)
+        acked.sort()
+        below = bisect_left(acked, base)  # processed again after a seek back: committed already
+        if below:
+            index.difference_update(acked[:below])
+            del acked[:below]
+        if not acked or acked[0] != base:
+            return None
+        run = 1
+        while run < len(acked) and acked[run] == base + run:
+            run += 1
+        index.difference_update(acked[:run])
+        del acked[:run]
+        _bases(self)[tp] = base + run
+        return base + run
+
+    consumer_cls.perform_seek = perform_seek
+    consumer_cls.seek = seek_and_base
+    consumer_cls.on_partitions_revoked = on_partitions_revoked
+    consumer_cls._new_offset = _new_offset
 
 
 def position_reader(consumer: Any) -> Callable[[Any], int | None]:
@@ -154,7 +326,7 @@ async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover 
                     # shixin: fetched before a seek back to it or before it: it comes again
                     at = position(tp)
                     if at is not None and offset >= at:
-                        self.log.dev("DROPPED MESSAGE SOUGHT %r: position %r", offset, at)
+                        trace.debug("offsets.drop_sought", tp=str(tp), offset=offset, position=at)
                         continue
                     r_offset = get_read_offset(tp)
                     if r_offset is None or offset >= r_offset:
@@ -176,7 +348,7 @@ async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover 
                         ):
                             set_read_offset(tp, offset)
                     else:
-                        self.log.dev("DROPPED MESSAGE ROFF %r: k=%r", offset, message.key)
+                        trace.debug("offsets.drop_read", tp=str(tp), offset=offset, read=r_offset)
                 unset_flag(flag_consumer_fetching)
 
     except self.consumer_stopped_errors:

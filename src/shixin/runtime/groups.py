@@ -99,6 +99,10 @@ async def _start(bootstrap: str, settings: Settings, group: str, topics: list[st
                 return
             starts = await consumer.beginning_offsets(missing)
             await consumer.commit({tp: starts[tp] for tp in missing})
-            log.info("groups.start_committed", group=group, partitions=len(missing))
+            log.info(
+                "groups.start_committed",
+                group=group,
+                offsets={f"{tp.topic}/{tp.partition}": starts[tp] for tp in missing},
+            )
         except KafkaError as exc:  # e.g. a group with live members refuses outsiders' commits
             log.info("groups.start_not_committed", group=group, error=repr(exc))

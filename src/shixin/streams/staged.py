@@ -18,6 +18,7 @@ already delivered. Waiting twice per batch, not per message, keeps it cheap.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -27,7 +28,7 @@ import faust
 from faust.streams import _current_event
 from faust.types import EventT, StreamT, TableT
 
-from shixin.runtime.faust_consumer import mark_finished
+from shixin.runtime.faust_consumer import mark_finished, trace
 from shixin.runtime.settings import Settings
 from shixin.streams.app import mark_processed
 
@@ -160,6 +161,7 @@ async def process_batches(
     seek by itself: a seek while Faust's fetch loop is half way through a fetch drops the
     messages between the seek and the loop's read offset, or with a later seek forward, skips
     messages never processed.)"""
+    tracing = trace.isEnabledFor(logging.DEBUG)
     async for events in batches(stream, settings):
         generation = app.consumer_generation_id
         fresh = [e for e in events if e.message.generation_id == generation]
@@ -170,10 +172,25 @@ async def process_batches(
                 await step(event.message, staged, out)
             await out.delivered()
             if app.consumer_generation_id != generation:
+                if tracing:
+                    trace.debug("batch.abandoned", **_spans(fresh))
                 continue
             written = staged.write()
             await asyncio.gather(*written)
+        if tracing:
+            trace.debug("batch.done", stale=len(events) - len(fresh), **_spans(fresh))
         for event in fresh:
             mark_processed(app, event.message)
         mark_finished(e.message for e in fresh)
         await acknowledge(stream, fresh)
+
+
+def _spans(events: Sequence[EventT[Any]]) -> dict[str, Any]:
+    """Per input partition: first and last offset, and how many (for the offsets trace)."""
+    spans: dict[str, list[int]] = {}
+    for event in events:
+        message = event.message
+        span = spans.setdefault(f"{message.topic}/{message.partition}", [message.offset, 0, 0])
+        span[1] = message.offset
+        span[2] += 1
+    return {"spans": spans, "generation": events[0].message.generation_id if events else None}

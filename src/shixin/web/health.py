@@ -10,7 +10,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from shixin.runtime.faust_consumer import position_reader
+from shixin.runtime.faust_consumer import commit_base, position_reader
 from shixin.runtime.logging import get_logger
 from shixin.streams.app import PROGRESS, STATS
 from shixin.streams.roles import Roles
@@ -38,8 +38,9 @@ def app_states(roles: Roles) -> dict[str, dict[str, Any]]:
 
 def _consuming(app: Any) -> dict[str, dict[str, Any]]:
     """Where each input partition stands: the fetch position, the offset Faust last handed to
-    the agent, what the agent processed, what is acknowledged and committed. A partition whose
-    `committed` stays behind `processed` has a message that was never acknowledged."""
+    the agent, what the agent processed, what is acknowledged and committed, and where the next
+    commit must start (`base`). A partition whose `committed` stays behind `processed` has a
+    message that was never acknowledged: the first offset from `base` not in `acked`."""
     try:
         consumer = app.consumer
         assigned = consumer.assignment()
@@ -58,6 +59,7 @@ def _consuming(app: Any) -> dict[str, dict[str, Any]]:
             "processed": PROGRESS.get((app.conf.id, tp.topic, tp.partition)),
             "acked": [min(acked), len(acked)] if acked else None,
             "committed": consumer._committed_offset.get(tp),
+            "base": commit_base(consumer, tp),
             "active": active is None or tp in active,
         }
     return states
