@@ -6,9 +6,15 @@ without sharing state."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
+import tempfile
+import threading
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +23,33 @@ from shixin.runtime.logging import configure_logging
 from shixin.runtime.settings import Settings
 
 configure_logging("warning", "console")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A test (set-up included) still running after 280 s, just before pytest-timeout's 300 s,
+    leaves what every asyncio task awaits in /tmp/shixin-hang-<pid>.txt: the timeout's own dump
+    shows only the event loop waiting."""
+    watchdog = threading.Timer(280, _dump_tasks, args=(item.nodeid,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.cancel()
+
+
+def _dump_tasks(nodeid: str) -> None:
+    lines = [f"{nodeid} still running after 280 s; its asyncio tasks:"]
+    for task in list(asyncio.tasks._all_tasks):  # type: ignore[attr-defined]
+        if task.done():
+            continue
+        lines.append(f"\n{task!r}")
+        for frame in task.get_stack(limit=12):
+            lines += traceback.format_stack(frame, limit=1)
+    dump = Path(tempfile.gettempdir()) / f"shixin-hang-{os.getpid()}.txt"
+    dump.write_text("\n".join(lines))
+    print(f"\n{nodeid}: task dump in {dump}", file=sys.__stderr__)
 
 
 def _docker_answers() -> bool:

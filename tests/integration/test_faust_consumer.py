@@ -14,7 +14,10 @@ committed: Faust committed any first run of acknowledged offsets when it knew no
 (at 0, or after a revocation), passing over messages never processed.
 
 Resuming flow control leaves the messages already handed to an agent in its queue: Faust emptied
-the queues, and a rebalance's end (seek, then resume) lost what was fetched in between."""
+the queues, and a rebalance's end (seek, then resume) lost what was fetched in between.
+
+A message whose hand-over overlapped a seek of its partition is dropped by the batch processor:
+fetched before the seek, it comes again in its place."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from shixin.runtime.admin import ensure_topics
 from shixin.runtime.faust_consumer import mark_finished
 from shixin.runtime.groups import commit_offsets, committed_offsets
 from shixin.streams.app import make_app
+from shixin.streams.staged import process_batches
 from tests.conftest import isolated_settings
 
 
@@ -182,3 +186,43 @@ async def test_resuming_flow_keeps_what_the_agents_were_handed(bootstrap):
     finally:
         await asyncio.wait_for(app.stop(), timeout=15)
     assert seen == list(range(40))
+
+
+async def test_a_message_handed_over_during_a_seek_waits_for_its_turn(bootstrap):
+    """The message the fetch loop holds while a seek moves its partition was fetched before the
+    seek: the batch processor drops it, and it comes again in its place."""
+    settings = isolated_settings(partitions=1)
+    name = await _topic_with(bootstrap, settings, 40)
+    tp = TP(name, 0)
+    app = make_app("superseded", settings, bootstrap, stream_buffer_maxsize=4)
+    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
+    table = app.Table("t", partitions=1)
+    seen: list[int] = []
+    holding = asyncio.Event()
+    go_on = asyncio.Event()
+
+    async def step(message: Any, staged: Any, out: Any) -> None:
+        seen.append(message.offset)
+        if message.offset == 10 and not go_on.is_set():
+            holding.set()
+            await go_on.wait()
+
+    @app.agent(topic)
+    async def reader(stream):  # type: ignore[no-untyped-def]
+        await process_batches(app, stream, settings, table, step)
+
+    await app.start()
+    try:
+        await asyncio.wait_for(holding.wait(), timeout=60)
+        await asyncio.sleep(1.0)  # the buffer fills; the loop waits to hand over the next one
+        handed = app.consumer._read_offset[tp]  # the last one handed; the next is in hand
+        await app.consumer.seek(tp, 5)
+        go_on.set()
+        for _ in range(200):
+            if seen.count(5) == 2 and seen[-1] == 39:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await asyncio.wait_for(app.stop(), timeout=15)
+    back = seen.index(5, 6)
+    assert (seen[:back], seen[back:]) == (list(range(handed + 1)), list(range(5, 40))), seen

@@ -28,7 +28,7 @@ import faust
 from faust.streams import _current_event
 from faust.types import EventT, StreamT, TableT
 
-from shixin.runtime.faust_consumer import mark_finished, trace
+from shixin.runtime.faust_consumer import mark_finished, superseded, trace
 from shixin.runtime.settings import Settings
 from shixin.streams.app import mark_processed
 
@@ -155,7 +155,8 @@ async def process_batches(
     A rebalance makes the consumer go back to the committed offsets, while a batch taken before
     it still holds later messages: applied now, an entry would see its events out of order.
     Faust skips such messages when it reads them; a batch must too, before the steps and again
-    after the wait (a rebalance during it). They come again: every rebalance ends with Faust
+    after the wait (a rebalance during it), and it drops a message handed over while a seek moved
+    its partition (`superseded`). They come again: every rebalance ends with Faust
     seeking each partition to its committed offset (every partition has one:
     `runtime/groups.py`), and nothing after that offset was acknowledged. (The batch must not
     seek by itself: a seek while Faust's fetch loop is half way through a fetch drops the
@@ -164,7 +165,9 @@ async def process_batches(
     tracing = trace.isEnabledFor(logging.DEBUG)
     async for events in batches(stream, settings):
         generation = app.consumer_generation_id
-        fresh = [e for e in events if e.message.generation_id == generation]
+        fresh = [
+            e for e in events if e.message.generation_id == generation and not superseded(e.message)
+        ]
         async with lock or nullcontext():
             staged, out = StagedTable(table), Outbox()
             for event in fresh:
