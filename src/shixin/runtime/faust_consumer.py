@@ -41,10 +41,11 @@
    as before; the agents' queues are emptied at each revocation (Faust does so explicitly), and
    their streams skip messages of an earlier generation anyway.
 
-   And a message whose hand-over (waiting for room in a full queue) overlapped a seek of its
-   partition was fetched before that seek; delivered now it could overtake the earlier messages
-   read again from the new position (an entry's later event before its listing: a false dead
-   letter). It is marked superseded and the batch processor drops it; it comes again.
+   And a message whose partition was sought back to or before it while it was being handed over
+   (waiting for room in a full queue) was fetched before that seek; processed now it could
+   overtake the earlier messages read again from the new position (an entry's later event before
+   its listing: a false dead letter). It is marked superseded and the batch processor drops it;
+   it comes again.
 
 5. The fetch wait. Faust asks the broker to hold a fetch up to 1.5 s when there is nothing new
    (hard-coded); a broker that does not answer early when data arrives then adds that wait to
@@ -79,13 +80,13 @@ _FAUST_VERSION = "0.15.3"
 _finished: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-# messages handed to a stream while a seek moved their partition: fetched before it, they come
-# again from the new position, and processed now they could overtake earlier messages
+# messages handed to a stream while a seek moved their partition back to or before them: they
+# come again from the new position, and processed now they could overtake earlier messages
 _superseded: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def superseded(message: Any) -> bool:
-    """Handed over while a seek moved its partition: the batch processor drops it."""
+    """Handed over while its partition was sought back: the batch processor drops it."""
     return message in _superseded
 
 
@@ -211,23 +212,6 @@ def commit_base(consumer: Any, tp: Any) -> int | None:
     return _bases(consumer).get(tp)
 
 
-def _seeks(consumer: Any) -> dict[Any, int]:
-    """Seeks begun or ended so far: per partition, and under None those of every partition."""
-    count: dict[Any, int] | None = consumer.__dict__.get("_shixin_seeks")
-    if count is None:
-        count = consumer.__dict__["_shixin_seeks"] = {None: 0}
-    return count
-
-
-def _seeks_of(seeks: dict[Any, int], tp: Any) -> tuple[int, int]:
-    return seeks[None], seeks.get(tp, 0)
-
-
-def _count_seek(consumer: Any, tp: Any = None) -> None:
-    seeks = _seeks(consumer)
-    seeks[tp] = seeks.get(tp, 0) + 1
-
-
 def _commit_from_bases(consumer_cls: Any) -> None:
     """3. above: a partition's commits start where the consumer last sought to or committed."""
     seek = consumer_cls.seek
@@ -235,9 +219,7 @@ def _commit_from_bases(consumer_cls: Any) -> None:
 
     async def perform_seek(self: Any) -> None:
         # Faust's perform_seek, also recording the bases (Faust keeps no committed offset of 0)
-        _count_seek(self)
         committed = await self.seek_to_committed()
-        _count_seek(self)
         self._read_offset.update(
             {tp: o if o is not None and o >= 0 else None for tp, o in committed.items()}
         )
@@ -257,16 +239,13 @@ def _commit_from_bases(consumer_cls: Any) -> None:
         )
 
     async def seek_and_base(self: Any, partition: Any, offset: int) -> None:
-        _count_seek(self, partition)
         await seek(self, partition, offset)
-        _count_seek(self, partition)
         _bases(self)[partition] = offset
 
     async def on_partitions_revoked(self: Any, tps: Any) -> None:
         bases = _bases(self)
         for tp in tps:
             bases.pop(tp, None)
-            _count_seek(self, tp)
         await revoked(self, tps)
 
     def _new_offset(self: Any, tp: Any) -> int | None:
@@ -342,7 +321,6 @@ async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover 
     acks_enabled_for = self.app.topics.acks_enabled_for
     app = self.app
     position = position_reader(self)
-    seeks_made = _seeks(self)
 
     yield_every = 100
     num_since_yield = 0
@@ -375,15 +353,16 @@ async def _drain_messages(self: Any, fetcher: Any) -> None:  # pragma: no cover 
                             self._n_acked = 0
                             await self.commit()
                         generation = app.consumer_generation_id  # shixin
-                        seeks = _seeks_of(seeks_made, tp)
                         handing = callback(message)
                         handed = await self.wait_first(handing, self.suspend_flow.wait())
                         # shixin: record the offset only if the message reached the stream and
                         # no rebalance or seek moved the read position in the meantime; one
-                        # handed over while a seek moved it was fetched before: it comes again
+                        # whose partition was sought back to or before it meanwhile comes again
                         if handing in handed.done and app.consumer_generation_id == generation:
-                            if _seeks_of(seeks_made, tp) != seeks:
+                            at = position(tp)
+                            if at is not None and offset >= at:
                                 _superseded.add(message)
+                                trace.debug("offsets.superseded", tp=str(tp), offset=offset)
                             elif get_read_offset(tp) == r_offset:
                                 set_read_offset(tp, offset)
                     else:
