@@ -179,8 +179,19 @@ class Catalog(_Model):
         kinds = {self.department_by_id[d].execution for d in measure.departments}
         return kinds.pop() if len(kinds) == 1 else "mixed"
 
+    @cached_property
+    def _blocking_cache(self) -> dict[str, tuple[Measure, ...]]:
+        return {}
+
     def measures_blocking(self, action: str) -> tuple[Measure, ...]:
-        return tuple(m for m in self.measures if action in m.actions)
+        """The measures that block `action` (cached per known action: every interception check
+        asks; an action no measure blocks is not remembered, so any text may be asked)."""
+        found = self._blocking_cache.get(action)
+        if found is None:
+            found = tuple(m for m in self.measures if action in m.actions)
+            if found:
+                self._blocking_cache[action] = found
+        return found
 
     @cached_property
     def actions(self) -> tuple[str, ...]:

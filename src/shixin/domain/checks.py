@@ -13,6 +13,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
+from shixin.domain.build import build
 from shixin.domain.catalog import Catalog
 from shixin.domain.sanctions import DepartmentSanction, required_measures
 from shixin.domain.subjects import SubjectState
@@ -62,20 +63,30 @@ def check(
     blocks: list[Block] = []
     active = [e for e in subject.entries.values() if e.active] if subject else []
     by_id = {e.entry_id: e for e in active}
+    # department -> measure id -> the entries requiring it (a department may enforce several
+    # of the measures blocking the action: computed once per department)
+    required_of: dict[str, dict[str, set[str]]] = {}
     for measure in measures:
         for department in measure.departments:
-            required = (
-                required_measures(catalog, department, active, subject.kind) if subject else {}
-            )
+            required = required_of.get(department)
+            if required is None:
+                required = required_of[department] = (
+                    required_measures(catalog, department, active, subject.kind)
+                    if subject and active
+                    else {}
+                )
             entry_ids = sorted(required.get(measure.id, ()))
             if entry_ids:
+                # built, not validated: every value comes from the validated subject and catalog
                 blocks.append(
-                    Block(
+                    build(
+                        Block,
                         measure=measure.id,
                         department=department,
                         reason="listed",
                         entries=tuple(
-                            BlockingEntry(
+                            build(
+                                BlockingEntry,
                                 entry_id=e,
                                 case_no=by_id[e].case_no,
                                 court_code=by_id[e].court_code,
@@ -94,7 +105,8 @@ def check(
                 and today <= row.retained_until
             ):
                 blocks.append(
-                    Block(
+                    build(
+                        Block,
                         measure=measure.id,
                         department=department,
                         reason=f"retained until {row.retained_until.isoformat()}",

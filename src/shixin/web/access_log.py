@@ -15,7 +15,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from shixin.projections.dumps import cst
+from shixin.projections.dumps import CST
 from shixin.runtime.logging import get_logger
 from shixin.web.auth import Principal
 
@@ -39,7 +39,8 @@ class AccessLog:
     ) -> None:
         self._pending.append(
             {
-                "at": cst(datetime.now().astimezone()),
+                # the text cst(datetime.now().astimezone()) gave, without the local zone's look-up
+                "at": datetime.now(CST).isoformat(),
                 "who": principal.name,
                 "role": principal.role,
                 "method": method,

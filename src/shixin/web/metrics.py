@@ -54,6 +54,29 @@ class Metrics:
         )
         self.offsets = OffsetsView()
         self.registry.register(_StateCollector(read, tailer, self.offsets))
+        # the labelled children, looked up once per label values (a lookup takes a lock and
+        # checks the values; every request counts itself)
+        self._checks: dict[tuple[str, bool], Any] = {}
+        self._requests: dict[tuple[str, int], Any] = {}
+        self._latency: dict[str, Any] = {}
+
+    def count_check(self, action: str, allowed: bool) -> None:
+        child = self._checks.get((action, allowed))
+        if child is None:
+            child = self._checks[(action, allowed)] = self.checks.labels(
+                action, "allowed" if allowed else "blocked"
+            )
+        child.inc()
+
+    def count_request(self, route: str, status: int, seconds: float) -> None:
+        child = self._requests.get((route, status))
+        if child is None:
+            child = self._requests[(route, status)] = self.requests.labels(route, str(status))
+        child.inc()
+        timer = self._latency.get(route)
+        if timer is None:
+            timer = self._latency[route] = self.latency.labels(route)
+        timer.observe(seconds)
 
 
 class OffsetsView:

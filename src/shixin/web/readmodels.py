@@ -5,7 +5,8 @@ built with the same functions (`shixin.projections.queries`, `shixin.projections
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -23,35 +24,87 @@ from shixin.schemas.model_codec import decode_event, decode_model
 from shixin.web.replicas import ReplicaState
 
 ENFORCED_STATES = ("applied", "retained", "pending_lift")
+CHECK_ANSWERS = 200_000  # check answers remembered (about 1 KB each)
+_NOTHING: dict[str, Any] = {}
 # an 18-character resident ID inside free text (a dead letter's reason): masked on the dashboard
 _RESIDENT_ID = re.compile(r"\b(\d{10})(\d{4})(\d{3}[\dXx])\b")
 
 
+@dataclass(frozen=True, slots=True)
+class CheckAnswer:
+    result: CheckResult
+    body: bytes  # result.model_dump_json(), what the api answers
+
+
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    raw: Any  # the subject's raw row (None: none)
+    rows: tuple[Any, ...]  # its raw row in each department blocking the action (None: none)
+    today: date
+    answer: CheckAnswer
+
+
 class ReadModels:
-    def __init__(self, state: ReplicaState, catalog: Catalog) -> None:
+    def __init__(
+        self, state: ReplicaState, catalog: Catalog, check_answers: int = CHECK_ANSWERS
+    ) -> None:
         self.state = state
         self.catalog = catalog
         # obligation id -> (the raw record it was parsed from, the parsed obligation)
         self._obligations: dict[str, tuple[Any, Obligation]] = {}
         self._blocking: dict[str, list[str]] = {}
+        # (subject id, action) -> the last check answer and what it was computed from
+        self._checks: OrderedDict[tuple[str, str], _Remembered] = OrderedDict()
+        self.check_answers = check_answers
 
     def blocking_departments(self, action: str) -> list[str]:
         found = self._blocking.get(action)
         if found is None:  # the catalog is fixed for the process: computed once per action
             measures = self.catalog.measures_blocking(action)
-            found = self._blocking[action] = sorted({d for m in measures for d in m.departments})
+            found = sorted({d for m in measures for d in m.departments})
+            if found:  # an action no measure blocks is not remembered (any text may be asked)
+                self._blocking[action] = found
         return found
 
     def check(self, subject_id: str, action: str, today: date) -> CheckResult:
         """`shixin check`'s answer (UnknownAction for an action no measure blocks)."""
+        return self.check_answer(subject_id, action, today).result
+
+    def check_answer(self, subject_id: str, action: str, today: date) -> CheckAnswer:
+        """`check`'s answer with its JSON. `shixin.domain.checks.check` decides; its answer is
+        remembered with the raw rows it was computed from (the subject's, and the subject's row
+        in each department blocking the action) and the day, and given again while the replica
+        holds those very rows (it replaces a row's dict when the row changes, never edits it)
+        on the same day. Only subjects the replica holds something on are remembered, at most
+        `CHECK_ANSWERS` answers, the oldest forgotten first."""
+        departments = self.blocking_departments(action)
         raw = self.state.subjects.get(subject_id)
+        sanctions = self.state.sanctions
+        rows = tuple(sanctions.get(d, _NOTHING).get(subject_id) for d in departments)
+        key = (subject_id, action)
+        hit = self._checks.get(key)
+        if (
+            hit is not None
+            and hit.raw is raw
+            and hit.today == today
+            and all(a is b for a, b in zip(hit.rows, rows, strict=True))
+        ):
+            return hit.answer
         subject = SubjectState.model_validate(raw) if raw is not None else None
-        rows = {}
-        for department in self.blocking_departments(action):
-            row = self.state.sanctions.get(department, {}).get(subject_id)
-            if row is not None:
-                rows[department] = DepartmentSanction.model_validate(row)
-        return check(self.catalog, subject_id, action, subject, rows, today)
+        models = {
+            d: DepartmentSanction.model_validate(row)
+            for d, row in zip(departments, rows, strict=True)
+            if row is not None
+        }
+        result = check(self.catalog, subject_id, action, subject, models, today)
+        answer = CheckAnswer(result, result.model_dump_json().encode())
+        if raw is None and all(row is None for row in rows):
+            self._checks.pop(key, None)  # nothing held on the subject: nothing to remember
+        else:
+            if hit is None and len(self._checks) >= self.check_answers:
+                self._checks.popitem(last=False)
+            self._checks[key] = _Remembered(raw, rows, today, answer)
+        return answer
 
     def subject(self, subject_id: str) -> dict[str, Any]:
         """`shixin query subject --json`'s document."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,9 @@ from shixin.web.replicas import ReplicaState, Tailer, sources
 from shixin.web.server import Api
 
 log = get_logger(__name__)
+
+# how often the rows replicated since the last freeze leave the cycle collector's walks
+FREEZE_EVERY = 600.0
 
 
 class ApiRole:
@@ -54,6 +58,7 @@ class ApiRole:
         self._tasks = [
             asyncio.create_task(self.tailer.run(), name="api-replicas"),
             asyncio.create_task(self.poller.run(), name="api-metrics"),
+            asyncio.create_task(self._freeze_replicas(), name="api-gc"),
         ]
         self._runner = web.AppRunner(api.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -79,6 +84,20 @@ class ApiRole:
         if self._producer is not None:
             await self._producer.stop()
         log.info("api.stopped")
+
+    async def _freeze_replicas(self) -> None:
+        """Take the replicated rows out of the cycle collector's full walks: one walked every
+        row held (0.29 s at 10,000 subjects, growing with the list), a pause every check waiting
+        then shared. Once the replicas have caught up, and again every `FREEZE_EVERY` seconds for
+        what came since; a collection first, so no garbage cycle is frozen for good (it walks
+        only what is not frozen yet). The rows are plain JSON values, freed by their reference
+        counts when replaced, frozen or not."""
+        await self.tailer.ready.wait()
+        while True:
+            collected = gc.collect()
+            gc.freeze()
+            log.info("api.gc_frozen", objects=gc.get_freeze_count(), collected=collected)
+            await asyncio.sleep(FREEZE_EVERY)
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait until the replicas have read everything now in their topics (tests, tools)."""
