@@ -91,6 +91,7 @@ async def serve(args: argparse.Namespace) -> None:
     from shixin.runtime.logging import configure_logging
     from shixin.runtime.settings import ApiToken, Settings
     from shixin.web.auth import hash_token
+    from shixin.web.role import freeze_heap
     from shixin.web.server import Api
 
     configure_logging("warning", "console")
@@ -127,6 +128,7 @@ async def serve(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         api.read.check(subject_id, ACTION, today)
         inner.append(time.perf_counter() - started)
+    freeze_heap()  # as an api worker does once its replicas have caught up (web/role.py)
     Path(args.ready_file).write_text(
         json.dumps(
             {
