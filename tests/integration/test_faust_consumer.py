@@ -22,6 +22,7 @@ fetched before the seek, it comes again in its place."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -48,6 +49,41 @@ async def _topic_with(bootstrap: str, settings, count: int) -> str:  # type: ign
     return name
 
 
+class _Holder:
+    """What an agent saw, offset by offset; it holds on at offset `at` until let go, so that its
+    queue fills and the fetch loop waits with a message in hand."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        self.seen: list[int] = []
+        self.holding = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def see(self, offset: int) -> None:
+        self.seen.append(offset)
+        if offset == self.at and not self.go_on.is_set():
+            self.holding.set()
+            await self.go_on.wait()
+
+    async def run(
+        self, app: Any, meanwhile: Callable[[], Awaitable[None]], done: Callable[[], bool]
+    ) -> None:
+        """Start `app`; once the agent holds on and the buffers filled, `meanwhile()`, let go,
+        and wait until `done()`; stop."""
+        await app.start()
+        try:
+            await asyncio.wait_for(self.holding.wait(), timeout=60)
+            await asyncio.sleep(1.0)
+            await meanwhile()
+            self.go_on.set()
+            for _ in range(200):
+                if done():
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await asyncio.wait_for(app.stop(), timeout=15)
+
+
 async def test_a_seek_while_the_fetch_loop_waits_reads_the_messages_again(bootstrap):
     settings = isolated_settings(partitions=1)
     name = await _topic_with(bootstrap, settings, 40)
@@ -55,30 +91,18 @@ async def test_a_seek_while_the_fetch_loop_waits_reads_the_messages_again(bootst
     # a buffer of 4: while the agent holds on, the fetch loop waits with a message in hand
     app = make_app("read-offset", settings, bootstrap, stream_buffer_maxsize=4)
     topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
-    seen: list[int] = []
-    holding = asyncio.Event()
-    go_on = asyncio.Event()
+    holder = _Holder(at=10)
+    seen = holder.seen
 
     @app.agent(topic)
     async def reader(stream):  # type: ignore[no-untyped-def]
         async for event in stream.events():
-            seen.append(event.message.offset)
-            if event.message.offset == 10 and not go_on.is_set():
-                holding.set()
-                await go_on.wait()
+            await holder.see(event.message.offset)
 
-    await app.start()
-    try:
-        await asyncio.wait_for(holding.wait(), timeout=60)
-        await asyncio.sleep(1.0)  # the buffer fills; the loop waits to hand over the next one
+    async def seek() -> None:
         await app.consumer.seek(TP(name, 0), 5)
-        go_on.set()
-        for _ in range(200):
-            if seen.count(5) == 2 and seen[-1] == 39:
-                break
-            await asyncio.sleep(0.1)
-    finally:
-        await asyncio.wait_for(app.stop(), timeout=15)
+
+    await holder.run(app, seek, lambda: seen.count(5) == 2 and seen[-1] == 39)
 
     after = seen[seen.index(10) + 1 :]
     # what was buffered before the seek, then everything again from offset 5, in order
@@ -161,30 +185,18 @@ async def test_resuming_flow_keeps_what_the_agents_were_handed(bootstrap):
     name = await _topic_with(bootstrap, settings, 40)
     app = make_app("resume-keeps", settings, bootstrap, stream_buffer_maxsize=16)
     topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
-    seen: list[int] = []
-    holding = asyncio.Event()
-    go_on = asyncio.Event()
+    holder = _Holder(at=3)
+    seen = holder.seen
 
     @app.agent(topic)
     async def reader(stream):  # type: ignore[no-untyped-def]
         async for event in stream.events():
-            seen.append(event.message.offset)
-            if event.message.offset == 3 and not go_on.is_set():
-                holding.set()
-                await go_on.wait()
+            await holder.see(event.message.offset)
 
-    await app.start()
-    try:
-        await asyncio.wait_for(holding.wait(), timeout=60)
-        await asyncio.sleep(1.0)  # the agent's queue fills with messages already read
+    async def resume() -> None:
         app.flow_control.resume()  # as the end of every rebalance does
-        go_on.set()
-        for _ in range(200):
-            if seen and seen[-1] == 39:
-                break
-            await asyncio.sleep(0.1)
-    finally:
-        await asyncio.wait_for(app.stop(), timeout=15)
+
+    await holder.run(app, resume, lambda: bool(seen) and seen[-1] == 39)
     assert seen == list(range(40))
 
 
@@ -197,32 +209,21 @@ async def test_a_message_handed_over_during_a_seek_waits_for_its_turn(bootstrap)
     app = make_app("superseded", settings, bootstrap, stream_buffer_maxsize=4)
     topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
     table = app.Table("t", partitions=1)
-    seen: list[int] = []
-    holding = asyncio.Event()
-    go_on = asyncio.Event()
+    holder = _Holder(at=10)
+    seen = holder.seen
+    handed: list[int] = []
 
     async def step(message: Any, staged: Any, out: Any) -> None:
-        seen.append(message.offset)
-        if message.offset == 10 and not go_on.is_set():
-            holding.set()
-            await go_on.wait()
+        await holder.see(message.offset)
 
     @app.agent(topic)
     async def reader(stream):  # type: ignore[no-untyped-def]
         await process_batches(app, stream, settings, table, step)
 
-    await app.start()
-    try:
-        await asyncio.wait_for(holding.wait(), timeout=60)
-        await asyncio.sleep(1.0)  # the buffer fills; the loop waits to hand over the next one
-        handed = app.consumer._read_offset[tp]  # the last one handed; the next is in hand
+    async def seek() -> None:
+        handed.append(app.consumer._read_offset[tp])  # the last one handed; the next is in hand
         await app.consumer.seek(tp, 5)
-        go_on.set()
-        for _ in range(200):
-            if seen.count(5) == 2 and seen[-1] == 39:
-                break
-            await asyncio.sleep(0.1)
-    finally:
-        await asyncio.wait_for(app.stop(), timeout=15)
+
+    await holder.run(app, seek, lambda: seen.count(5) == 2 and seen[-1] == 39)
     back = seen.index(5, 6)
-    assert (seen[:back], seen[back:]) == (list(range(handed + 1)), list(range(5, 40))), seen
+    assert (seen[:back], seen[back:]) == (list(range(handed[0] + 1)), list(range(5, 40))), seen
