@@ -138,6 +138,8 @@ class Tailer:
     bootstrap: str
     sources: list[Source]
     scan_interval: float = 2.0
+    # called once caught up, before `ready` is set (the api freezes its heap: web/role.py)
+    on_caught_up: Callable[[], None] | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     positions: dict[TopicPartition, int] = field(default_factory=dict)
     _targets: dict[TopicPartition, int] | None = None
@@ -224,6 +226,8 @@ class Tailer:
         if self._targets is None or self.ready.is_set():
             return
         if all(self.positions.get(tp, 0) >= end for tp, end in self._targets.items()):
+            if self.on_caught_up is not None:
+                self.on_caught_up()
             self.ready.set()
             log.info("replica.ready", partitions=len(self._targets))
 

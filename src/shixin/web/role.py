@@ -39,7 +39,9 @@ class ApiRole:
         self.bootstrap = bootstrap
         self.catalog = catalog
         self.state = ReplicaState(catalog, settings.access_log_memory)
-        self.tailer = Tailer(bootstrap, sources(settings, catalog, self.state))
+        self.tailer = Tailer(
+            bootstrap, sources(settings, catalog, self.state), on_caught_up=freeze_heap
+        )
         self.api: Api | None = None
         self.poller: OffsetPoller | None = None
         self.port: int | None = None
@@ -95,14 +97,14 @@ class ApiRole:
     async def _freeze_replicas(self) -> None:
         """Take the replicated rows out of the cycle collector's full walks: one walked every
         row held (0.29 s at 10,000 subjects, growing with the list), a pause every check waiting
-        then shared. Once the replicas have caught up, and again every `FREEZE_EVERY` seconds for
+        then shared. Once the replicas have caught up (by the tailer, before `/readyz` says
+        ready, so that first walk delays no check), and again every `FREEZE_EVERY` seconds for
         what came since; a collection first, so no garbage cycle is frozen for good (it walks
         only what is not frozen yet). The rows are plain JSON values, freed by their reference
         counts when replaced, frozen or not."""
-        await self.tailer.ready.wait()
         while True:
-            freeze_heap()
             await asyncio.sleep(FREEZE_EVERY)
+            freeze_heap()
 
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait until the replicas have read everything now in their topics (tests, tools)."""
