@@ -84,20 +84,30 @@ class _Holder:
             await asyncio.wait_for(app.stop(), timeout=15)
 
 
-async def test_a_seek_while_the_fetch_loop_waits_reads_the_messages_again(bootstrap):
-    settings = isolated_settings(partitions=1)
-    name = await _topic_with(bootstrap, settings, 40)
-
-    # a buffer of 4: while the agent holds on, the fetch loop waits with a message in hand
-    app = make_app("read-offset", settings, bootstrap, stream_buffer_maxsize=4)
+def _held_reader(
+    role: str, settings: Any, bootstrap: str, name: str, buffer: int, at: int
+) -> tuple[Any, _Holder]:
+    """An app whose agent reads topic `name` with a stream buffer of `buffer` messages and holds
+    on at offset `at`."""
+    app = make_app(role, settings, bootstrap, stream_buffer_maxsize=buffer)
     topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
-    holder = _Holder(at=10)
-    seen = holder.seen
+    holder = _Holder(at=at)
 
     @app.agent(topic)
     async def reader(stream):  # type: ignore[no-untyped-def]
         async for event in stream.events():
             await holder.see(event.message.offset)
+
+    return app, holder
+
+
+async def test_a_seek_while_the_fetch_loop_waits_reads_the_messages_again(bootstrap):
+    settings = isolated_settings(partitions=1)
+    name = await _topic_with(bootstrap, settings, 40)
+
+    # a buffer of 4: while the agent holds on, the fetch loop waits with a message in hand
+    app, holder = _held_reader("read-offset", settings, bootstrap, name, buffer=4, at=10)
+    seen = holder.seen
 
     async def seek() -> None:
         await app.consumer.seek(TP(name, 0), 5)
@@ -183,15 +193,8 @@ async def test_a_commit_starts_where_the_consumer_sought(bootstrap):
 async def test_resuming_flow_keeps_what_the_agents_were_handed(bootstrap):
     settings = isolated_settings(partitions=1)
     name = await _topic_with(bootstrap, settings, 40)
-    app = make_app("resume-keeps", settings, bootstrap, stream_buffer_maxsize=16)
-    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
-    holder = _Holder(at=3)
+    app, holder = _held_reader("resume-keeps", settings, bootstrap, name, buffer=16, at=3)
     seen = holder.seen
-
-    @app.agent(topic)
-    async def reader(stream):  # type: ignore[no-untyped-def]
-        async for event in stream.events():
-            await holder.see(event.message.offset)
 
     async def resume() -> None:
         app.flow_control.resume()  # as the end of every rebalance does
