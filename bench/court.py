@@ -31,6 +31,7 @@ async def run(history: Path, size: dict[str, Any], bootstrap: str) -> dict[str, 
     async with hosted("court", settings, bootstrap, get_catalog()) as roles:
         assert roles.court is not None
         first = await until(lambda: progress(settings.topic_court_events) > 0, timeout=120)
+        cpu_first = time.process_time()
         await until(lambda: progress(settings.topic_court_events) >= len(messages), timeout=900)
         # then the subject fold catches up with every facet the intake sent
         tps = [TopicPartition(facets, p) for p in range(settings.partitions)]
@@ -39,6 +40,7 @@ async def run(history: Path, size: dict[str, Any], bootstrap: str) -> dict[str, 
             lambda: all(PROGRESS[(app_id, facets, tp.partition)] >= ends[tp] for tp in tps),
             timeout=900,
         )
+        cpu = time.process_time() - cpu_first
         statuses = await fetched_end_offsets(
             bootstrap,
             [TopicPartition(settings.topic_subject_status, p) for p in range(settings.partitions)],
@@ -50,5 +52,8 @@ async def run(history: Path, size: dict[str, Any], bootstrap: str) -> dict[str, 
         "statuses": sum(statuses.values()),
         "seconds": round(seconds, 2),
         "events_per_s": round(len(messages) / seconds, 1),
+        # the worker's CPU over the same interval: below the interval, it waited for the broker
+        "cpu_seconds": round(cpu, 2),
+        "cpu_ms_per_event": round(cpu * 1000 / len(messages), 3),
         "measured_at": time.time(),
     }

@@ -31,6 +31,7 @@ from faust.types import EventT, StreamT, TableT
 from shixin.runtime.faust_consumer import mark_finished, superseded, trace
 from shixin.runtime.settings import Settings
 from shixin.streams.app import mark_processed
+from shixin.streams.topics import key_bytes
 
 _DELETED = object()
 
@@ -94,13 +95,45 @@ class StagedTable(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    def write(self) -> list[Awaitable[Any]]:
+    async def write(self, app: faust.App) -> list[Awaitable[Any]]:
         """Write the staged values; return the sends of their changelog records.
 
         Faust buffers a table's changelog records and its flush before a commit gives up after
         0.1 s without progress, so a commit can pass messages whose records are still buffered
         and die with the process: the hand-over crash test lost table state this way. The
-        caller waits for these sends before it acknowledges the batch."""
+        caller waits for these sends before it acknowledges the batch.
+
+        At least once, the records go out as record batches (one per changelog partition) and
+        the store is written directly, as Faust's own `table[key] = value` would after sending
+        its record; once a batch is delivered the store learns its last offset, as Faust's
+        changelog callback tells it (what a restart recovers from)."""
+        table: Any = self.table  # (TableT declares neither serializer)
+        if app.in_transaction or table.use_partitioner:  # (ours are partitioned by the input)
+            return self._write_through_faust()
+        topic = table.changelog_topic
+        records: dict[int, list[tuple[bytes, bytes | None]]] = {}
+        for key, (event, value) in self._writes.items():
+            with acting_for(event):
+                partition = event.message.partition
+                if value is _DELETED:
+                    table.data.pop(key, None)
+                    payload = None
+                else:
+                    table.data[key] = value
+                    payload = topic.prepare_value(value, table.value_serializer)[0]
+            record_key = topic.prepare_key(key, table.key_serializer)[0]
+            records.setdefault(partition, []).append((record_key, payload))
+        self._writes.clear()
+        producer = app.producer._ensure_producer()  # type: ignore[attr-defined]
+        name = topic.get_topic_name()
+        sent: list[Awaitable[Any]] = []
+        for partition, items in records.items():
+            for batch, count in await send_record_batches(producer, name, partition, items):
+                sent.append(_persisted(table, batch, count))
+        return sent
+
+    def _write_through_faust(self) -> list[Awaitable[Any]]:
+        """Each key through Faust's table (exactly once: its transactional producers)."""
         sent: list[Awaitable[Any]] = []
         send = self.table.send_changelog
 
@@ -123,19 +156,72 @@ class StagedTable(MutableMapping[str, Any]):
         return sent
 
 
-class Outbox:
-    """Messages sent during a batch; `delivered()` waits until the broker acknowledged all."""
+async def _persisted(table: TableT[Any, Any], batch: Awaitable[Any], count: int) -> None:
+    """Wait for a changelog record batch; then tell the store the offset of its last record."""
+    metadata = await batch
+    if metadata is not None:  # None: sent without acknowledgement (acks=0)
+        table.data.set_persisted_offset(  # type: ignore[attr-defined]
+            metadata.topic_partition, metadata.offset + count - 1
+        )
 
-    def __init__(self) -> None:
+
+class Outbox:
+    """Messages sent during a batch; `delivered()` sends them and waits until the broker
+    acknowledged all.
+
+    At least once, they go out as one record batch per partition straight through the app's
+    Kafka producer: Faust's send machinery (a pending message, a future and a callback per
+    record) cost the court role more CPU than its steps. The partitioner is the producer's own,
+    as for a single send. Exactly once, each record is sent through Faust, whose transactional
+    producers must carry them."""
+
+    def __init__(self, app: faust.App) -> None:
+        self._app = app
+        self._batched = not app.in_transaction
+        self._records: dict[str, list[tuple[bytes, bytes | None]]] = {}
         self._pending: list[Awaitable[Any]] = []
 
     async def send(self, topic: faust.TopicT, key: str, value: bytes) -> None:
-        self._pending.append(await topic.send(key=key, value=value))
+        if self._batched:
+            self._records.setdefault(topic.get_topic_name(), []).append((key_bytes(key), value))
+        else:
+            self._pending.append(await topic.send(key=key, value=value))
 
     async def delivered(self) -> None:
+        if self._records:
+            records, self._records = self._records, {}
+            producer = self._app.producer._ensure_producer()  # type: ignore[attr-defined]
+            for topic, items in records.items():
+                partitions = sorted(await producer.partitions_for(topic))
+                by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
+                for key, value in items:
+                    # the producer's own partitioner, as a single send would use it
+                    partition = producer._partitioner(key, partitions, partitions)
+                    by_partition.setdefault(partition, []).append((key, value))
+                for partition, run in by_partition.items():
+                    batches = await send_record_batches(producer, topic, partition, run)
+                    self._pending += [batch for batch, _ in batches]
         pending, self._pending = self._pending, []
         if pending:
             await asyncio.gather(*pending)
+
+
+async def send_record_batches(
+    producer: Any, topic: str, partition: int, records: Sequence[tuple[bytes, bytes | None]]
+) -> list[tuple[Awaitable[Any], int]]:
+    """Send records to one partition, in order, in as few record batches as the producer's batch
+    size allows; return each batch's delivery future and how many records it holds."""
+    sent: list[tuple[Awaitable[Any], int]] = []
+    batch, count = producer.create_batch(), 0
+    for key, value in records:
+        if batch.append(key=key, value=value, timestamp=None) is None:
+            sent.append((await producer.send_batch(batch, topic, partition=partition), count))
+            batch, count = producer.create_batch(), 0
+            batch.append(key=key, value=value, timestamp=None)  # a first record always fits
+        count += 1
+    if count:
+        sent.append((await producer.send_batch(batch, topic, partition=partition), count))
+    return sent
 
 
 Step = Callable[[Any, StagedTable, Outbox], Awaitable[None]]
@@ -169,7 +255,7 @@ async def process_batches(
             e for e in events if e.message.generation_id == generation and not superseded(e.message)
         ]
         async with lock or nullcontext():
-            staged, out = StagedTable(table), Outbox()
+            staged, out = StagedTable(table), Outbox(app)
             for event in fresh:
                 staged.event = event
                 await step(event.message, staged, out)
@@ -178,7 +264,7 @@ async def process_batches(
                 if tracing:
                     trace.debug("batch.abandoned", **_spans(fresh))
                 continue
-            written = staged.write()
+            written = await staged.write(app)
             await asyncio.gather(*written)
         if tracing:
             trace.debug("batch.done", stale=len(events) - len(fresh), **_spans(fresh))
