@@ -210,16 +210,21 @@ async def send_record_batches(
     producer: Any, topic: str, partition: int, records: Sequence[tuple[bytes, bytes | None]]
 ) -> list[tuple[Awaitable[Any], int]]:
     """Send records to one partition, in order, in as few record batches as the producer's batch
-    size allows; return each batch's delivery future and how many records it holds."""
+    size allows; return each batch's delivery future and how many records it holds.
+
+    Each batch is closed before it is handed over: complete as it is, it goes out at once
+    instead of lingering (`producer_linger`) for records that will not come."""
     sent: list[tuple[Awaitable[Any], int]] = []
     batch, count = producer.create_batch(), 0
     for key, value in records:
         if batch.append(key=key, value=value, timestamp=None) is None:
+            batch.close()
             sent.append((await producer.send_batch(batch, topic, partition=partition), count))
             batch, count = producer.create_batch(), 0
             batch.append(key=key, value=value, timestamp=None)  # a first record always fits
         count += 1
     if count:
+        batch.close()
         sent.append((await producer.send_batch(batch, topic, partition=partition), count))
     return sent
 
