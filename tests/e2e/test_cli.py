@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 
 from shixin.synthetic import generate_history
-from tests.builders import corrected, listed, person_id, shielded, warned, write_jsonl
+from tests.builders import (
+    corrected,
+    listed,
+    performed,
+    person_id,
+    shielded,
+    warned,
+    write_jsonl,
+)
 
 SHIXIN = [sys.executable, "-m", "shixin.cli", "--log-level", "error"]
 
@@ -196,3 +204,53 @@ def test_demo_shows_sanctions_applied_and_lifted_and_stops_cleanly():
     assert last["feedback_applied"] > 0 and last["feedback_lifted"] > 0
     assert last["first_sanction_after_s"] is not None
     assert not (tansu_pids() - before)
+
+
+def test_a_supplied_holiday_schedule_gives_deadlines_into_the_next_year_live_and_replayed(
+    tmp_path: Path,
+):
+    """Deadlines that run into a year the calendar library does not hold have no due date until
+    the operators supply that year; `run` and `replay` given the same file agree on them."""
+    p = person_id(903)
+    source = write_jsonl(
+        tmp_path / "history.jsonl",
+        [
+            listed("Y1", p, at="2026-12-28T10:00:00+08:00"),
+            performed("Y1", "2026-12-30T10:00:00+08:00"),  # court exit: 3 days
+            shielded("Y1", "2026-12-31T10:00:00+08:00"),  # department lifts: 3 days
+        ],
+    )
+    schedules = tmp_path / "holidays.yaml"
+    # made up for the test: 1 January given off, Sunday 3 January worked
+    schedules.write_text(
+        "- year: 2027\n  holidays: [2027-01-01]\n  working_days: [2027-01-03]\n", "utf-8"
+    )
+    checked = shixin("calendar", "--file", str(schedules), "--json")
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["covered"] == {"first": 2004, "last": 2027}
+
+    def due_dates(command: str, env: dict[str, str]) -> dict[str, str | None]:
+        out = tmp_path / f"{command}-{len(env)}"
+        done = shixin(command, str(source), "--dump", str(out), env=env)
+        assert done.returncode == 0, done.stderr
+        obligations = json.loads((out / "obligations.json").read_text("utf-8"))
+        return {
+            o["kind"] + "/" + (o["department"] or ""): o["due_on"] for o in obligations.values()
+        }
+
+    unknown = due_dates("replay", {})
+    assert unknown["court_exit/"] is None and unknown["department_lift/aviation"] is None
+    given = {"SHIXIN_HOLIDAY_SCHEDULES": str(schedules)}
+    replayed = due_dates("replay", given)
+    # performed Wed 30 Dec: 3 days end Sat 2 January, a rest day, so the first working day
+    # after it (Art. 85): Sun 3, worked in this schedule (the library would say Mon 4)
+    assert replayed["court_exit/"] == "2027-01-03"
+    # shielded Thu 31 Dec: 3 days end Sun 3 January, a working day in this schedule
+    assert replayed["department_lift/aviation"] == "2027-01-03"
+    assert due_dates("run", given) == replayed
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- year: 2027\n  holidays: [2027-01-01]\n  working_days: [2027-01-04]\n")
+    refused = shixin("calendar", "--file", str(bad))
+    assert refused.returncode == 1
+    assert "make-up working day 2027-01-04 is a weekday" in refused.stderr

@@ -28,7 +28,7 @@ def audit() -> None:
 def audit_verify(departments: tuple[str, ...], now_text: str | None, as_json: bool) -> None:
     """Compare the live tables with a fresh replay of the topics; exit 1 on any difference."""
     from shixin.audit.verify import verify
-    from shixin.runtime.catalogs import get_catalog, get_policy
+    from shixin.runtime.catalogs import get_catalog, policy_for
 
     settings = settings_with()
     if not settings.kafka_bootstrap:
@@ -38,7 +38,7 @@ def audit_verify(departments: tuple[str, ...], now_text: str | None, as_json: bo
             settings.kafka_bootstrap,
             settings,
             get_catalog(settings.catalog),
-            get_policy(settings.deadline_policy),
+            policy_for(settings),
             parse_time(now_text, "--now"),
             list(departments) or None,
         )

@@ -56,9 +56,9 @@ def replay_with_progress(
 ) -> tuple[Replay, str]:
     """A finished replay of `source` and what it read; a usage error if there is no source."""
     from shixin.audit.sources import NoSource, feed_source
-    from shixin.runtime.catalogs import get_catalog, get_policy
+    from shixin.runtime.catalogs import get_catalog, policy_for
 
-    replayer = Replay(settings, get_catalog(settings.catalog), get_policy(settings.deadline_policy))
+    replayer = Replay(settings, get_catalog(settings.catalog), policy_for(settings))
     replayer.observer = observer
     size = source.stat().st_size if source is not None and source.is_file() else None
     where = (

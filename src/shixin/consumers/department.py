@@ -23,7 +23,7 @@ from shixin.domain.obligations import DeadlineEvent
 from shixin.domain.reasons import describe_validation_error
 from shixin.domain.sanctions import DepartmentSanction, retention_end, retention_ended
 from shixin.projections.steps import Store, confirmation_step, department_step
-from shixin.runtime.catalogs import get_policy
+from shixin.runtime.catalogs import policy_for
 from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
 from shixin.schemas.errors import DecodeError
@@ -54,7 +54,7 @@ class DepartmentRole:
         self.settings = settings
         self.catalog = catalog
         self.department = department
-        self.policy = get_policy(settings.deadline_policy)
+        self.policy = policy_for(settings)
         self.app = app = make_app(f"department-{department.id}", settings, bootstrap, **app_options)
         self.sanctions = app.Table(table_name(department.id), partitions=settings.partitions)
         self.status = raw_topic(app, settings.topic_subject_status, settings)

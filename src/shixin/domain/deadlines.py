@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Literal, TypeAlias
 
-from shixin.domain.calendar import is_rest_day, is_working_day
+from shixin.domain.calendar import is_rest_day, is_working_day, on_schedules_changed
 
 __all__ = ["CST", "Unit", "Verdict", "due_date", "local_date", "verdict"]
 
@@ -73,6 +73,9 @@ def _due(day: date, length: int, unit: Unit) -> date:
                 counted += 1
         return day
     raise ValueError(f"unknown period unit {unit!r}: expected 'days' or 'working_days'")
+
+
+on_schedules_changed(_due.cache_clear)
 
 
 def verdict(due_on: date, closed_at: datetime | None, now: datetime) -> Verdict:

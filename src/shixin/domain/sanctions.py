@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shixin.domain.build import build
+from shixin.domain.calendar import on_schedules_changed
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifted
 from shixin.domain.obligations import Obligation, gap_starts, safe_due
@@ -95,6 +96,9 @@ def _lift_due(rule: LiftRule, start: datetime, lift_days: int) -> date | None:
     """Every department binding a subject computes the same due date from the same status:
     remember it (the holiday calendar is the costliest part of the department fold)."""
     return safe_due(partial(rule.due, start, lift_days))
+
+
+on_schedules_changed(_lift_due.cache_clear)  # it remembers "not covered" (None) too
 
 
 def owed_lifts(

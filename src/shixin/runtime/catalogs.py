@@ -1,5 +1,6 @@
-"""Where the data comes from: the catalog (SHIXIN_CATALOG, else the packaged one) and the
-deadline policy (SHIXIN_DEADLINE_POLICY: a packaged name or a path)."""
+"""Where the data comes from: the catalog (SHIXIN_CATALOG, else the packaged one), the
+deadline policy (SHIXIN_DEADLINE_POLICY: a packaged name or a path) and the holiday schedules
+the calendar library does not hold yet (SHIXIN_HOLIDAY_SCHEDULES: a path)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from shixin.domain.calendar import install_schedules, parse_schedules
 from shixin.domain.catalog import Catalog, load_catalog
 from shixin.domain.policy import PACKAGED_POLICIES, DeadlinePolicy, load_policy
+from shixin.runtime.logging import get_logger
+from shixin.runtime.settings import Settings
+
+log = get_logger(__name__)
 
 
 def packaged_catalog_text() -> str:
@@ -27,3 +33,22 @@ def get_policy(name_or_path: str = "brief") -> DeadlinePolicy:
         resource = resources.files("shixin.domain") / "data" / "policies" / f"{name_or_path}.yaml"
         return load_policy(resource.read_text("utf-8"))
     return load_policy(Path(name_or_path).read_text("utf-8"))
+
+
+def policy_for(settings: Settings) -> DeadlinePolicy:
+    """The settings' deadline policy, its calendar given the settings' holiday schedules: what
+    every role that computes deadlines, and the replay, must use."""
+    use_holiday_schedules(settings.holiday_schedules)
+    return get_policy(settings.deadline_policy)
+
+
+def use_holiday_schedules(path: str | None) -> tuple[int, ...]:
+    """Install the schedules in the file at `path` (none: only the library's); their years.
+
+    Read again at each call (each role's start): a changed file is taken at a restart."""
+    schedules = parse_schedules(Path(path).read_text("utf-8")) if path else []
+    install_schedules(schedules)
+    years = tuple(s.year for s in schedules)
+    if years:
+        log.info("calendar.supplied", path=path, years=list(years))
+    return years

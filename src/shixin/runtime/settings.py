@@ -39,6 +39,10 @@ class Settings(BaseSettings):
 
     catalog: str | None = Field(default=None, description="path to another catalog file")
     deadline_policy: str = "brief"
+    # years of the PRC holiday calendar the `chinesecalendar` package does not hold yet, from
+    # the State Council's notice (YAML; `shixin calendar`): every role and the replay must be
+    # given the same file
+    holiday_schedules: str | None = Field(default=None, description="path to a YAML file")
     # how often (seconds) the sla role looks for deadlines that passed while still open
     sla_check_interval: float = 5.0
     # how often (seconds) a department looks for retentions whose end date has passed

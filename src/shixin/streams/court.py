@@ -17,7 +17,7 @@ from shixin.domain.events import COURT_EVENT_TYPES, CourtEvent
 from shixin.domain.reasons import describe_validation_error
 from shixin.domain.subjects import EntryFacet
 from shixin.projections.steps import Store, intake_step, subject_step
-from shixin.runtime.catalogs import get_policy
+from shixin.runtime.catalogs import policy_for
 from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
 from shixin.schemas.errors import DecodeError
@@ -47,7 +47,7 @@ def position_of(message: Any) -> str:
 class CourtRole:
     def __init__(self, settings: Settings, bootstrap: str, **app_options: Any) -> None:
         self.settings = settings
-        self.policy = get_policy(settings.deadline_policy)
+        self.policy = policy_for(settings)
         self.app = app = make_app("court", settings, bootstrap, **app_options)
         self.entries = app.Table("entries", partitions=settings.partitions)
         self.subjects = app.Table("subjects", partitions=settings.partitions)
