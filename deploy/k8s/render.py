@@ -29,6 +29,20 @@ CA_SECRET = f"{CLUSTER}-cluster-ca-cert"  # made by Strimzi: the brokers' CA
 CA_DIR = "/etc/shixin/kafka-ca"
 IMAGE = "shixin:0.1.0"  # kustomization.yaml's `images` points it at your registry
 SETTINGS_MAP = "shixin-settings"
+# next year's holidays until the calendar library has them (OPERATIONS.md "The next year's
+# holidays"): one file every role reads
+HOLIDAYS_MAP = "shixin-holidays"
+HOLIDAYS_DIR = "/etc/shixin/holidays"
+HOLIDAYS_FILE = "holidays.yaml"
+HOLIDAYS_TEXT = (
+    "# The years the calendar library (chinesecalendar) does not hold yet, transcribed from the\n"
+    "# State Council's notice; `shixin calendar --file` checks this file. Example:\n"
+    "# - year: 2027\n"
+    "#   notice: 国办发明电〔2026〕…号\n"
+    "#   holidays: [2027-01-01, ...]\n"
+    "#   working_days: [...]\n"
+    "[]\n"
+)
 WEB_PORT = 6066
 PARTITIONS = 8
 REPLICAS = 3
@@ -52,6 +66,7 @@ SHARED_SETTINGS = {
     "SHIXIN_SESSION_TIMEOUT": "30",
     "SHIXIN_HEARTBEAT_INTERVAL": "3",
     "SHIXIN_REBALANCE_TIMEOUT": "60",
+    "SHIXIN_HOLIDAY_SCHEDULES": f"{HOLIDAYS_DIR}/{HOLIDAYS_FILE}",
 }
 
 # replicas and resources per role: a role never needs more workers than SHIXIN_PARTITIONS
@@ -155,6 +170,7 @@ def deployment(principal: Principal, component: str) -> dict[str, Any]:
         },
         "volumeMounts": [
             {"name": "kafka-ca", "mountPath": CA_DIR, "readOnly": True},
+            {"name": "holidays", "mountPath": HOLIDAYS_DIR, "readOnly": True},
             {"name": "data", "mountPath": SHARED_SETTINGS["SHIXIN_DATA_DIR"]},
             {"name": "tmp", "mountPath": "/tmp"},
         ],
@@ -189,6 +205,7 @@ def deployment(principal: Principal, component: str) -> dict[str, Any]:
                     "containers": [container],
                     "volumes": [
                         {"name": "kafka-ca", "secret": {"secretName": CA_SECRET}},
+                        {"name": "holidays", "configMap": {"name": HOLIDAYS_MAP}},
                         # RocksDB tables: rebuilt from the changelogs (or a standby) on restart
                         {"name": "data", "emptyDir": {"sizeLimit": "10Gi"}},
                         {"name": "tmp", "emptyDir": {}},
@@ -211,6 +228,12 @@ def roles(all_principals: list[Principal]) -> list[dict[str, Any]]:
             "kind": "ConfigMap",
             "metadata": {"name": SETTINGS_MAP, "labels": {"app.kubernetes.io/name": "shixin"}},
             "data": SHARED_SETTINGS,
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": HOLIDAYS_MAP, "labels": {"app.kubernetes.io/name": "shixin"}},
+            "data": {HOLIDAYS_FILE: HOLIDAYS_TEXT},
         },
         deployment(_principal(all_principals, "court"), "court"),
         deployment(_principal(all_principals, "sla"), "sla"),

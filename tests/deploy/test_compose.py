@@ -16,6 +16,7 @@ import dockerfile
 import pytest
 import yaml
 
+from shixin.domain.calendar import parse_schedules
 from shixin.runtime.admin import topic_configs
 from shixin.runtime.settings import Settings
 from tests.deploy.conftest import DEPLOY, ROOT
@@ -139,6 +140,12 @@ def test_role_settings_are_real_settings_of_a_production_cluster() -> None:
         assert hosts == brokers
         assert all(a.endswith(":9092") for a in settings.kafka_bootstrap.split(","))
         assert settings.session_timeout < 90, "Faust: below broker_request_timeout"
+        # every role counts deadlines with the same supplied holidays (the file shipped: none)
+        mounts = dict(v.rsplit(":", 1)[0].split(":") for v in services[name]["volumes"])
+        shipped = next(
+            host for host, inside in mounts.items() if inside == settings.holiday_schedules
+        )
+        assert parse_schedules((DEPLOY / shipped).read_text("utf-8")) == []
     init = env(services["kafka-init"])
     assert init["PARTITIONS"] == env(services["court"])["SHIXIN_PARTITIONS"]
     assert init["REPLICATION"] == env(services["court"])["SHIXIN_REPLICATION_FACTOR"]

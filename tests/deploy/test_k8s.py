@@ -14,6 +14,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
+from shixin.domain.calendar import parse_schedules
 from shixin.runtime.admin import topic_configs
 from shixin.runtime.catalogs import get_catalog
 from shixin.runtime.security import Principal, principals
@@ -124,7 +125,8 @@ def test_topics_are_the_codes_topics(docs: dict[str, Any]) -> None:
 def test_deployments_reach_the_cluster_as_their_own_user(docs: dict[str, Any]) -> None:
     (kafka,) = docs["Kafka"]
     cluster = kafka["metadata"]["name"]
-    (settings_map,) = docs["ConfigMap"]
+    maps = by_name(docs["ConfigMap"])
+    settings_map = maps["shixin-settings"]
     shared = settings_map["data"]
     known = {f"SHIXIN_{name.upper()}" for name in Settings.model_fields}
     assert set(shared) <= known, set(shared) - known
@@ -155,10 +157,15 @@ def test_deployments_reach_the_cluster_as_their_own_user(docs: dict[str, Any]) -
         assert volumes["kafka-ca"]["secret"]["secretName"] == f"{cluster}-cluster-ca-cert"
         assert settings.ssl_cafile == f"{mounts['kafka-ca']}/ca.crt"
         assert mounts["data"] == settings.data_dir
+        # every role counts deadlines with the same supplied holidays (the file shipped: none)
+        holidays = maps[volumes["holidays"]["configMap"]["name"]]["data"]
+        directory, _, name = (settings.holiday_schedules or "").rpartition("/")
+        assert mounts["holidays"] == directory
+        assert parse_schedules(holidays[name]) == []
 
 
 def test_probes_ports_labels_and_resources(docs: dict[str, Any]) -> None:
-    (settings_map,) = docs["ConfigMap"]
+    settings_map = by_name(docs["ConfigMap"])["shixin-settings"]
     web_port = int(settings_map["data"]["SHIXIN_WEB_PORT"])
     for deployment in docs["Deployment"]:
         spec = deployment["spec"]
