@@ -37,6 +37,8 @@ def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any)
     install_faust_end_offset_correction()
     install_faust_consumer_corrections()
     app_id = f"{settings.app_prefix}-{role_id}"
+    if settings.data_dir:  # Faust makes only the last level of its directory
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {
         "broker": f"kafka://{bootstrap}",
         "store": settings.store,
