@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench.workers import free_port
 
+from shixin.domain.calendar import library_years
 from tests.builders import listed, person_id, write_jsonl
 from tests.conftest import isolated_settings, settings_env
 from tests.e2e.test_cli import SHIXIN, shixin
@@ -26,10 +27,21 @@ def _get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
+LAST_YEAR = library_years()[1]
+
+
 def test_worker_processes_what_publish_sends_and_query_shows_it(tmp_path: Path, bootstrap: str):
     settings = isolated_settings()
     port = free_port()
-    env = {**settings_env(settings, bootstrap), "SHIXIN_WEB_PORT": str(port)}
+    # next year's holidays supplied (made up here): the worker counts deadlines with them
+    (tmp_path / "holidays.yaml").write_text(
+        f"- year: {LAST_YEAR + 1}\n  holidays: [{LAST_YEAR + 1}-01-01]\n", "utf-8"
+    )
+    env = {
+        **settings_env(settings, bootstrap),
+        "SHIXIN_WEB_PORT": str(port),
+        "SHIXIN_HOLIDAY_SCHEDULES": str(tmp_path / "holidays.yaml"),
+    }
     p = person_id(4242)
     worker = subprocess.Popen(
         [*SHIXIN, "worker", "--role", "court,department:aviation,department:immigration"],
@@ -83,6 +95,7 @@ def test_worker_processes_what_publish_sends_and_query_shows_it(tmp_path: Path, 
         assert reach == [0] * (len(events) - 1) + [1], court
         metrics = _get(f"{base}/metrics")[1]
         assert "shixin_worker_ready 1.0" in metrics
+        assert f"shixin_calendar_covered_until_year {LAST_YEAR + 1}.0" in metrics
         court_events = f'topic="{settings.topic_court_events}"'
         assert any(
             court_events in line and line.endswith(" 1.0")

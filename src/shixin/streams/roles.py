@@ -15,6 +15,7 @@ import faust
 
 from shixin.consumers.department import DepartmentRole
 from shixin.domain.catalog import Catalog
+from shixin.runtime.catalogs import use_holiday_schedules
 from shixin.runtime.logging import get_logger, quiet_libraries
 from shixin.runtime.settings import Settings
 from shixin.streams.court import CourtRole
@@ -62,6 +63,9 @@ def build_roles(
     **app_options: Any,
 ) -> Roles:
     """`role` may also list several roles, comma-separated (``court,department:rail``)."""
+    # every role of the process, deadlines or not, with the same calendar (its /metrics says
+    # which years it covers); a wrong schedules file stops the process here
+    use_holiday_schedules(settings.holiday_schedules)
     roles = Roles()
     wanted: list[str] = []
     for part in (p.strip() for p in role.split(",")):

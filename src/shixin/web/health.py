@@ -10,6 +10,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from shixin.domain.calendar import covered_years
 from shixin.runtime.faust_consumer import commit_base, position_reader
 from shixin.runtime.logging import get_logger
 from shixin.streams.app import PROGRESS, STATS
@@ -109,6 +110,13 @@ class HealthServer:
         self.ready = Gauge(
             "shixin_worker_ready", "1 when every app is ready", registry=self.registry
         )
+        # the last year whose holidays the deadlines can count (library or supplied): alert when
+        # it is this year in November (OPERATIONS.md "The next year's holidays")
+        self.calendar_until = Gauge(
+            "shixin_calendar_covered_until_year",
+            "The last year of the holiday calendar the deadlines can count with",
+            registry=self.registry,
+        )
         self.registry.register(_WorkerCollector(roles))
         self._runner: web.AppRunner | None = None
 
@@ -129,6 +137,7 @@ class HealthServer:
 
     async def metrics(self, request: web.Request) -> web.Response:
         self.ready.set(1 if is_ready(app_states(self.roles)) else 0)
+        self.calendar_until.set(covered_years()[1])
         return web.Response(body=generate_latest(self.registry), content_type="text/plain")
 
     async def start(self) -> None:
