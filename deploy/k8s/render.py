@@ -73,7 +73,9 @@ SHARED_SETTINGS = {
 SIZES: dict[str, dict[str, Any]] = {
     "court": {"replicas": 2, "cpu": "500m", "memory": "1Gi", "limit": "2Gi"},
     "sla": {"replicas": 1, "cpu": "100m", "memory": "256Mi", "limit": "512Mi"},
-    "api": {"replicas": 2, "cpu": "250m", "memory": "512Mi", "limit": "1Gi"},
+    # the api replicates every subject, entry and department row in RAM: about 7 GB per million
+    # subjects (make bench, PERFORMANCE.md); sized for the real list's 6 million
+    "api": {"replicas": 2, "cpu": "1", "memory": "48Gi", "limit": "56Gi"},
     "department": {"replicas": 1, "cpu": "100m", "memory": "256Mi", "limit": "512Mi"},
 }
 
