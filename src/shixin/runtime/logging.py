@@ -28,6 +28,9 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: object = N
     )
     structlog.configure(
         processors=[
+            # first: a line below the logger's level costs a level check, not the processors
+            # (a department logs each sanction at info; a worker at warning made every one)
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.processors.format_exc_info,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
