@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from shixin.audit.replay import Replay
-from shixin.domain.entries import LifecycleError
-from shixin.domain.events import CourtEvent
-from shixin.projections.steps import intake_step, subject_step
+from shixin.domain.subjects import SubjectStatus
 from shixin.runtime.catalogs import get_catalog, get_policy
 from shixin.runtime.settings import Settings
 
@@ -23,17 +21,8 @@ from shixin.runtime.settings import Settings
 class CourtOnlyReplay(Replay):
     """The replay's court part alone: the entry and subject folds, no department's."""
 
-    def court_event(self, event: CourtEvent, partition: int, offset: int) -> None:
-        topic = self.settings.topic_court_events
-        try:
-            facets, _ = intake_step(
-                self.entries, event, f"{topic}/{partition}@{offset}", self.policy
-            )
-        except LifecycleError as exc:
-            self.dead_letter(str(exc), topic, partition, offset, str(event.event_id))
-            return
-        for facet in facets:
-            subject_step(self.subjects, facet)
+    def department_folds(self, status: SubjectStatus) -> None:
+        pass
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

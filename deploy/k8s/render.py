@@ -34,15 +34,7 @@ SETTINGS_MAP = "shixin-settings"
 HOLIDAYS_MAP = "shixin-holidays"
 HOLIDAYS_DIR = "/etc/shixin/holidays"
 HOLIDAYS_FILE = "holidays.yaml"
-HOLIDAYS_TEXT = (
-    "# The years the calendar library (chinesecalendar) does not hold yet, transcribed from the\n"
-    "# State Council's notice; `shixin calendar --file` checks this file. Example:\n"
-    "# - year: 2027\n"
-    "#   notice: 国办发明电〔2026〕…号\n"
-    "#   holidays: [2027-01-01, ...]\n"
-    "#   working_days: [...]\n"
-    "[]\n"
-)
+HOLIDAYS_TEXT = (HERE.parent / "holidays.yaml").read_text("utf-8")  # the file compose mounts
 WEB_PORT = 6066
 PARTITIONS = 8
 REPLICAS = 3

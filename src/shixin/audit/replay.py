@@ -31,6 +31,7 @@ from shixin.domain.events import (
 )
 from shixin.domain.policy import DeadlinePolicy
 from shixin.domain.reasons import describe_validation_error
+from shixin.domain.subjects import SubjectStatus
 from shixin.projections import dumps
 from shixin.projections.steps import (
     ModelStore,
@@ -86,27 +87,25 @@ class Replay:
         self._observe(event, None)
         for facet in facets:
             status = subject_step(self.subjects, facet)
-            if status is None:
+            if status is not None:
+                self.department_folds(status)
+
+    def department_folds(self, status: SubjectStatus) -> None:
+        """Fold a subject's new status into each department's table."""
+        # only the departments whose measures can bind this subject, and any holding a row
+        # for it already (a correction may have changed the roles it is named in): any
+        # other department's fold returns nothing (on_status returns None for it)
+        roles = {role for entry in status.entries for role in entry.roles}
+        binding = self.catalog.department_ids_binding(status.kind, roles)
+        for department in self.catalog.departments:
+            store = self.sanctions[department.id]
+            if department.id not in binding and status.subject_id not in store:
                 continue
-            # only the departments whose measures can bind this subject, and any holding a row
-            # for it already (a correction may have changed the roles it is named in): any
-            # other department's fold returns nothing (on_status returns None for it)
-            roles = {role for entry in status.entries for role in entry.roles}
-            binding = self.catalog.department_ids_binding(status.kind, roles)
-            for department in self.catalog.departments:
-                store = self.sanctions[department.id]
-                if department.id not in binding and status.subject_id not in store:
-                    continue
-                feedback, _ = department_step(
-                    store,
-                    status,
-                    self.catalog,
-                    department,
-                    None,
-                    self.policy,
-                )
-                for action in feedback:
-                    self._observe(action, None)
+            feedback, _ = department_step(
+                store, status, self.catalog, department, None, self.policy
+            )
+            for action in feedback:
+                self._observe(action, None)
 
     def _observe(self, event: AnyEvent, refused: str | None) -> None:
         if self.observer is not None:

@@ -17,7 +17,7 @@ covers must agree with it day for day (a disagreement is a mistake in the file, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from functools import cache
 
@@ -127,14 +127,15 @@ def on_schedules_changed(listener: Callable[[], None]) -> None:
     _listeners.append(listener)
 
 
-def install_schedules(schedules: Mapping[int, YearSchedule] | list[YearSchedule]) -> None:
-    """Make these years' schedules part of the calendar, replacing any supplied before.
+def install_schedules(schedules: Iterable[YearSchedule]) -> bool:
+    """Make these years' schedules part of the calendar, replacing any supplied before; False
+    when they are the ones already installed (nothing changes, no cache is cleared).
 
     Raises CalendarError for a year the library covers whose supplied schedule differs from it."""
-    by_year = {s.year: s for s in schedules} if isinstance(schedules, list) else dict(schedules)
+    by_year = {s.year: s for s in schedules}
+    if by_year == _supplied:
+        return False
     for year, schedule in by_year.items():
-        if schedule.year != year:
-            raise CalendarError(f"the schedule given for {year} is for {schedule.year}")
         if _FIRST_YEAR <= year <= _LAST_YEAR:
             differ = [
                 d for d in schedule.days() if schedule.is_working_day(d) != _library_working(d)
@@ -149,6 +150,7 @@ def install_schedules(schedules: Mapping[int, YearSchedule] | list[YearSchedule]
     _working.cache_clear()
     for listener in _listeners:
         listener()
+    return True
 
 
 def library_years() -> tuple[int, int]:

@@ -45,10 +45,10 @@ def policy_for(settings: Settings) -> DeadlinePolicy:
 def use_holiday_schedules(path: str | None) -> tuple[int, ...]:
     """Install the schedules in the file at `path` (none: only the library's); their years.
 
-    Read again at each call (each role's start): a changed file is taken at a restart."""
+    Read at each call (a worker's start, and each role's policy): the same schedules again
+    change nothing; a changed file is taken at a restart."""
     schedules = parse_schedules(Path(path).read_text("utf-8")) if path else []
-    install_schedules(schedules)
     years = tuple(s.year for s in schedules)
-    if years:
+    if install_schedules(schedules) and years:
         log.info("calendar.supplied", path=path, years=list(years))
     return years
