@@ -33,10 +33,56 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     watchdog = threading.Timer(280, _dump_tasks, args=(item.nodeid,))
     watchdog.daemon = True
     watchdog.start()
+    before = set(threading.enumerate())
     try:
         yield
     finally:
         watchdog.cancel()
+        for thread in set(threading.enumerate()) - before:
+            if not thread.daemon:
+                _thread_origins[thread] = item.nodeid
+
+
+# non-daemon threads -> the test (set-up included) during which they started
+_thread_origins: dict[threading.Thread, str] = {}
+
+
+def _left_running() -> list[threading.Thread]:
+    return [
+        t
+        for t in threading.enumerate()
+        if t is not threading.main_thread() and not t.daemon and t.is_alive()
+    ]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A thread still running once every test and fixture ended fails the session, named with
+    the test that started it, and is ended: a non-daemon one (Faust's consumer thread) kept
+    CI's test process alive for an hour after the last test."""
+    left = _left_running()
+    if not left:
+        return
+    from mode.threads import WorkerThread
+
+    from shixin.runtime.faust_threads import end_threads
+
+    for thread in left:
+        origin = _thread_origins.get(thread, "before the first test")
+        print(f"\nthread {thread.name!r} still running, started by {origin}", file=sys.__stderr__)
+    asyncio.run(end_threads([t for t in left if isinstance(t, WorkerThread)]))
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The last resort: the interpreter would wait for these threads for ever."""
+    left = _left_running()
+    if left:
+        print(f"\nexiting with threads that would not end: {left}", file=sys.__stderr__)
+        sys.__stderr__.flush()
+        sys.__stdout__.flush()
+        os._exit(pytest.ExitCode.TESTS_FAILED)
 
 
 def _dump_tasks(nodeid: str) -> None:

@@ -30,6 +30,7 @@ from faust.types import TP
 
 from shixin.runtime.admin import ensure_topics
 from shixin.runtime.faust_consumer import mark_finished
+from shixin.runtime.faust_threads import stop_app
 from shixin.runtime.groups import commit_offsets, committed_offsets
 from shixin.streams.app import make_app
 from shixin.streams.staged import process_batches
@@ -81,7 +82,7 @@ class _Holder:
                     break
                 await asyncio.sleep(0.1)
         finally:
-            await asyncio.wait_for(app.stop(), timeout=15)
+            assert await stop_app(app) == "stopped"
 
 
 def _held_reader(
@@ -149,7 +150,7 @@ async def test_only_finished_messages_of_this_generation_count_as_processed(boot
             event.ack()
         acked = sorted(app.consumer._acked[TP(name, 0)])
     finally:
-        await asyncio.wait_for(app.stop(), timeout=15)
+        assert await stop_app(app) == "stopped"
     assert acked == [0, 2]
 
 
@@ -186,7 +187,7 @@ async def test_a_commit_starts_where_the_consumer_sought(bootstrap):
         await app.consumer.commit()
         late = await committed_offsets(bootstrap, settings, group, [tp])
     finally:
-        await asyncio.wait_for(app.stop(), timeout=15)
+        assert await stop_app(app) == "stopped"
     assert (early[tp], late[tp]) == (0, 4)
 
 

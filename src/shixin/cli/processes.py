@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from typing import Any
@@ -64,6 +65,19 @@ async def _serve(role: str, settings: Settings, on_started: Any = None) -> None:
                     await task
             if health is not None:
                 await health.stop()
+    if roles.stop_abandoned:
+        # Faust tasks that ignore cancellation, or a thread that would not end: asyncio.run
+        # and the interpreter would wait for them for ever
+        _exit_now(1)
+
+
+def _exit_now(status: int) -> None:
+    from shixin.runtime.logging import get_logger
+
+    get_logger(__name__).error("worker.exit_forced", status=status)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 class contextlib_suppress:

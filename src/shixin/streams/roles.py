@@ -16,6 +16,7 @@ import faust
 from shixin.consumers.department import DepartmentRole
 from shixin.domain.catalog import Catalog
 from shixin.runtime.catalogs import use_holiday_schedules
+from shixin.runtime.faust_threads import stop_app
 from shixin.runtime.logging import get_logger, quiet_libraries
 from shixin.runtime.settings import Settings
 from shixin.streams.court import CourtRole
@@ -36,6 +37,7 @@ class Roles:
     departments: dict[str, DepartmentRole] = field(default_factory=dict)
     sla: SlaRole | None = None
     api: ApiRole | None = None
+    stop_abandoned: bool = False  # a stop left tasks or threads running (stop_roles)
 
     @property
     def apps(self) -> list[faust.App]:
@@ -94,7 +96,12 @@ def build_roles(
 
 
 async def start_roles(roles: Roles) -> None:
-    await asyncio.gather(*(app.start() for app in roles.apps))
+    # every start settled before a failure is raised: the caller's stop then meets no app still
+    # starting (whose consumer thread would begin after its stop and outlive the process)
+    started = await asyncio.gather(*(app.start() for app in roles.apps), return_exceptions=True)
+    for result in started:
+        if isinstance(result, BaseException):
+            raise result
     quiet_libraries()  # Faust turns the root logger up while starting
     if roles.api is not None:  # after the apps: their changelog topics exist by now
         await roles.api.start()
@@ -107,9 +114,6 @@ async def stop_roles(roles: Roles) -> None:
             await asyncio.wait_for(roles.api.stop(), timeout=15)
         except (TimeoutError, Exception) as exc:
             log.warning("roles.stop_failed", app="api", error=repr(exc))
-    for app in reversed(roles.apps):
-        try:
-            await asyncio.wait_for(app.stop(), timeout=15)
-        except (TimeoutError, Exception) as exc:
-            log.warning("roles.stop_failed", app=app.conf.id, error=repr(exc))
+    results = [await stop_app(app) for app in reversed(roles.apps)]
+    roles.stop_abandoned = "abandoned" in results
     log.info("roles.stopped")

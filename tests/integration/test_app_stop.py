@@ -1,0 +1,51 @@
+"""An app whose stop does not finish still leaves no thread behind: mode starts the consumer's
+thread as a non-daemon thread, and one left running kept its process (a worker after SIGTERM, a
+test session) alive for ever, retrying a broker long gone."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaProducer
+
+from shixin.runtime.admin import ensure_topics
+from shixin.runtime.faust_threads import app_threads, stop_app
+from shixin.streams.app import make_app
+from tests.conftest import isolated_settings
+
+
+async def test_an_app_whose_stop_times_out_leaves_no_thread_running(bootstrap):
+    settings = isolated_settings(partitions=1)
+    name = f"{settings.app_prefix}.stubborn"
+    await ensure_topics(bootstrap, settings, [name])
+    app = make_app("stubborn", settings, bootstrap)
+    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
+    busy, let_go = asyncio.Event(), asyncio.Event()
+
+    @app.agent(topic)
+    async def stubborn(stream):  # type: ignore[no-untyped-def]
+        async for _ in stream:
+            busy.set()
+            while not let_go.is_set():  # an agent that will not be cancelled: the stop hangs
+                try:
+                    await let_go.wait()
+                except asyncio.CancelledError:
+                    continue
+
+    await app.start()
+    try:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(name, b"x", partition=0)
+        finally:
+            await producer.stop()
+        await asyncio.wait_for(busy.wait(), timeout=60)
+        assert app_threads(app), "the consumer runs in a thread of its own"
+
+        assert await stop_app(app, timeout=3) == "forced"  # its stop timed out
+
+        assert app_threads(app) == []
+    finally:
+        let_go.set()
+        await asyncio.sleep(0.1)
