@@ -7,6 +7,7 @@ without sharing state."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures.thread
 import os
 import sys
 import tempfile
@@ -48,10 +49,15 @@ _thread_origins: dict[threading.Thread, str] = {}
 
 
 def _left_running() -> list[threading.Thread]:
+    """Threads the interpreter would wait for at exit (an executor's idle workers are told to
+    end then: not these)."""
     return [
         t
         for t in threading.enumerate()
-        if t is not threading.main_thread() and not t.daemon and t.is_alive()
+        if t is not threading.main_thread()
+        and not t.daemon
+        and t.is_alive()
+        and getattr(t, "_target", None) is not concurrent.futures.thread._worker
     ]
 
 

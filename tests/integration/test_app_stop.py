@@ -49,3 +49,27 @@ async def test_an_app_whose_stop_times_out_leaves_no_thread_running(bootstrap):
     finally:
         let_go.set()
         await asyncio.sleep(0.1)
+
+
+async def test_a_stop_that_ignores_cancellation_is_abandoned_not_awaited_for_ever(bootstrap):
+    settings = isolated_settings(partitions=1)
+    app = make_app("unstoppable", settings, bootstrap)
+    let_go = asyncio.Event()
+
+    @app.on_before_shutdown.connect
+    async def unstoppable(sender, **kwargs):  # type: ignore[no-untyped-def]
+        while not let_go.is_set():  # swallows every cancellation of the stop
+            try:
+                await let_go.wait()
+            except asyncio.CancelledError:
+                continue
+
+    await app.start()
+    try:
+        started = asyncio.get_running_loop().time()
+        assert await stop_app(app, timeout=1.5) == "abandoned"
+        assert asyncio.get_running_loop().time() - started < 10
+        assert app_threads(app) == []
+    finally:
+        let_go.set()
+        await asyncio.sleep(0.1)
