@@ -22,7 +22,7 @@ from shixin.domain.build import build
 from shixin.domain.calendar import on_schedules_changed
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifted
-from shixin.domain.obligations import Obligation, gap_starts, safe_due
+from shixin.domain.obligations import Interval, Obligation, gap_starts, safe_due
 from shixin.domain.policy import DeadlinePolicy, LiftRule
 from shixin.domain.subjects import SubjectEntry, SubjectStatus
 
@@ -132,10 +132,10 @@ def _owed_lifts(
 ) -> list[Obligation]:
     """`owed_lifts`, given the entries that were listed and name the subject in a role one of
     the department's measures binds."""
-    if not requiring:
-        return []
+    if not requiring or all(e.stopped_at is None for e in requiring):
+        return []  # no run of requiring intervals has ended
     owed = []
-    for start in gap_starts((e.listed_at, e.stopped_at) for e in requiring):  # type: ignore[misc]
+    for start in _gap_starts(tuple((e.listed_at, e.stopped_at) for e in requiring)):
         lift_id = f"department_lift/{department.id}/{status.subject_id}/{_utc_stamp(start)}"
         if known is not None and lift_id in known:
             owed.append(known[lift_id])
@@ -158,19 +158,28 @@ def _owed_lifts(
     return owed
 
 
+@lru_cache(maxsize=4_096)
+def _gap_starts(intervals: tuple[Interval, ...]) -> list[datetime]:
+    """`gap_starts`, remembered: every department binding the same entries of a subject asks
+    with the same intervals (the same status folded by each department in turn)."""
+    return gap_starts(intervals)
+
+
 def _merge_lifts(
-    before: tuple[Obligation, ...],
+    known: Mapping[str, Obligation],
     owed: list[Obligation],
     close_at: datetime | None,
     automatic: bool,
     enforcing: bool,
 ) -> tuple[Obligation, ...]:
-    """Keep what was recorded (closing times) for lifts still owed; drop ones no longer owed.
+    """Keep what was recorded (`known`, by id: closing times) for lifts still owed; drop ones no
+    longer owed.
 
     An automatic department lifts at once (at `close_at`, or when the lift was owed: the event
     clock). A manual department that enforces nothing has nothing to lift, so owes nothing new.
     """
-    known = {o.id: o for o in before}
+    if not owed:
+        return ()
     merged = []
     for lift in owed:
         if lift.id not in known and not (automatic or enforcing):
@@ -219,16 +228,10 @@ def on_status(
     if current is None and not hist:
         return None, []  # none of this department's duty, now or ever
     automatic = department.execution == "automatic"
+    known = {o.id: o for o in current.lifts} if current and current.lifts else {}
     lifts = _merge_lifts(
-        current.lifts if current else (),
-        _owed_lifts(
-            catalog,
-            department,
-            status,
-            policy,
-            requiring,
-            {o.id: o for o in current.lifts} if current and current.lifts else None,
-        ),
+        known,
+        _owed_lifts(catalog, department, status, policy, requiring, known),
         at,
         automatic=automatic,
         enforcing=bool(current and current.enforced),
