@@ -14,6 +14,16 @@ from shixin.streams.app import make_app
 from tests.conftest import isolated_settings
 
 
+async def _ignoring_cancellation_until(let_go: asyncio.Event) -> None:
+    """Wait for `let_go`, swallowing every cancellation meanwhile (what Faust's wait for
+    unacknowledged messages does)."""
+    while not let_go.is_set():
+        try:
+            await let_go.wait()
+        except asyncio.CancelledError:
+            continue
+
+
 async def test_an_app_whose_stop_times_out_leaves_no_thread_running(bootstrap):
     settings = isolated_settings(partitions=1)
     name = f"{settings.app_prefix}.stubborn"
@@ -26,11 +36,7 @@ async def test_an_app_whose_stop_times_out_leaves_no_thread_running(bootstrap):
     async def stubborn(stream):  # type: ignore[no-untyped-def]
         async for _ in stream:
             busy.set()
-            while not let_go.is_set():  # an agent that will not be cancelled: the stop hangs
-                try:
-                    await let_go.wait()
-                except asyncio.CancelledError:
-                    continue
+            await _ignoring_cancellation_until(let_go)  # the stop waits for this message
 
     await app.start()
     try:
@@ -58,17 +64,13 @@ async def test_a_stop_that_ignores_cancellation_is_abandoned_not_awaited_for_eve
 
     @app.on_before_shutdown.connect
     async def unstoppable(sender, **kwargs):  # type: ignore[no-untyped-def]
-        while not let_go.is_set():  # swallows every cancellation of the stop
-            try:
-                await let_go.wait()
-            except asyncio.CancelledError:
-                continue
+        await _ignoring_cancellation_until(let_go)  # within the stop itself
 
     await app.start()
     try:
         started = asyncio.get_running_loop().time()
         assert await stop_app(app, timeout=1.5) == "abandoned"
-        assert asyncio.get_running_loop().time() - started < 10
+        assert asyncio.get_running_loop().time() - started < 30  # ended, not hung
         assert app_threads(app) == []
     finally:
         let_go.set()
