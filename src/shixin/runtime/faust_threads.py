@@ -64,6 +64,7 @@ async def stop_app(app: Any, timeout: float = 15.0) -> StopResult:
     (uncommitted, they come again to whoever reads the partition next), then the stop is
     cancelled, then abandoned."""
     stop = asyncio.ensure_future(app.stop())
+    stop.add_done_callback(_retrieved)  # an abandoned stop may still fail later: not an error
     result: StopResult = "stopped"
     if not await _settled(stop, timeout):
         result = "forced"
@@ -77,8 +78,9 @@ async def stop_app(app: Any, timeout: float = 15.0) -> StopResult:
             if not await _settled(stop, timeout / 3):
                 log.error("app.stop_abandoned", app=app.conf.id)
                 result = "abandoned"
-    elif stop.exception() is not None:
-        log.warning("app.stop_failed", app=app.conf.id, error=repr(stop.exception()))
+    elif stop.cancelled() or stop.exception() is not None:
+        error = "cancelled" if stop.cancelled() else repr(stop.exception())
+        log.warning("app.stop_failed", app=app.conf.id, error=error)
         result = "forced"
     left = app_threads(app)
     if left:
@@ -95,6 +97,11 @@ async def stop_app(app: Any, timeout: float = 15.0) -> StopResult:
 async def _settled(task: asyncio.Future[Any], timeout: float) -> bool:
     done, _ = await asyncio.wait({task}, timeout=timeout)
     return bool(done)
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _cancel_tasks(loop: asyncio.AbstractEventLoop) -> None:
