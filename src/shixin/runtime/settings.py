@@ -99,7 +99,8 @@ class Settings(BaseSettings):
     # which a broker that does not answer early adds to every hop: runtime/faust_consumer.py)
     fetch_max_wait: float = Field(default=0.1, gt=0)
     # an agent takes up to this many messages at a time (or what came within batch_within
-    # seconds), sends their outputs and waits for the broker once per batch (streams/staged.py)
+    # seconds of the first), sends their outputs and waits for the broker once per batch
+    # (streams/staged.py, streams/taking.py)
     batch_max: int = Field(default=500, ge=1)
     batch_within: float = 0.01
 

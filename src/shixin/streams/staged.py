@@ -31,6 +31,7 @@ from faust.types import EventT, StreamT, TableT
 from shixin.runtime.faust_consumer import mark_finished, superseded, trace
 from shixin.runtime.settings import Settings
 from shixin.streams.app import mark_processed
+from shixin.streams.taking import take_batches
 from shixin.streams.topics import key_bytes
 
 _DELETED = object()
@@ -40,11 +41,9 @@ def batches(stream: StreamT[Any], settings: Settings) -> AsyncIterator[Sequence[
     """The stream's events, a batch at a time, not acknowledged: the agent acknowledges a batch
     (`acknowledge`) once its table is written. (`take_events` acknowledges a batch when the
     generator is closed, also when the agent was cancelled half way through it: those events
-    would be committed unprocessed, and lost.)"""
-    taken: AsyncIterator[Sequence[EventT[Any]]] = stream.noack_take(  # type: ignore[attr-defined]
-        settings.batch_max, within=settings.batch_within
-    )
-    return taken
+    would be committed unprocessed, and lost.) A batch is what came within `batch_within` of
+    its first message (`streams/taking.py`: an idle stream costs nothing)."""
+    return take_batches(stream, settings.batch_max, settings.batch_within)
 
 
 async def acknowledge(stream: StreamT[Any], events: Sequence[EventT[Any]]) -> None:
