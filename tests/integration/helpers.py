@@ -59,3 +59,18 @@ async def feedback(bootstrap: str, settings: Settings, subject_id: str) -> list[
 
 async def dead_letters(bootstrap: str, settings: Settings) -> list[dict[str, Any]]:
     return await read_dead_letters(bootstrap, settings)
+
+
+async def app_on_raw_topic(role: str, bootstrap: str) -> tuple[Any, Any, str]:
+    """A bare app of the project's settings and a one-partition topic of raw bytes of its own:
+    (app, topic, topic name), for agents a test writes itself."""
+    from shixin.runtime.admin import ensure_topics
+    from shixin.streams.app import make_app
+    from tests.conftest import isolated_settings
+
+    settings = isolated_settings(partitions=1)
+    name = f"{settings.app_prefix}.{role}"
+    await ensure_topics(bootstrap, settings, [name])
+    app = make_app(role, settings, bootstrap)
+    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
+    return app, topic, name

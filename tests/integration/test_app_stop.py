@@ -8,10 +8,10 @@ import asyncio
 
 from aiokafka import AIOKafkaProducer
 
-from shixin.runtime.admin import ensure_topics
 from shixin.runtime.faust_threads import app_threads, stop_app
 from shixin.streams.app import make_app
 from tests.conftest import isolated_settings
+from tests.integration.helpers import app_on_raw_topic
 
 
 async def _ignoring_cancellation_until(let_go: asyncio.Event) -> None:
@@ -25,11 +25,7 @@ async def _ignoring_cancellation_until(let_go: asyncio.Event) -> None:
 
 
 async def test_an_app_whose_stop_times_out_leaves_no_thread_running(bootstrap):
-    settings = isolated_settings(partitions=1)
-    name = f"{settings.app_prefix}.stubborn"
-    await ensure_topics(bootstrap, settings, [name])
-    app = make_app("stubborn", settings, bootstrap)
-    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
+    app, topic, name = await app_on_raw_topic("stubborn", bootstrap)
     busy, let_go = asyncio.Event(), asyncio.Event()
 
     @app.agent(topic)

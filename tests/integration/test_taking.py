@@ -8,19 +8,13 @@ import asyncio
 
 from aiokafka import AIOKafkaProducer
 
-from shixin.runtime.admin import ensure_topics
 from shixin.runtime.faust_threads import stop_app
-from shixin.streams.app import make_app
 from shixin.streams.taking import take_batches
-from tests.conftest import isolated_settings
+from tests.integration.helpers import app_on_raw_topic
 
 
 async def test_a_batch_is_what_came_within_the_window_of_its_first_message(bootstrap):
-    settings = isolated_settings(partitions=1)
-    name = f"{settings.app_prefix}.taking"
-    await ensure_topics(bootstrap, settings, [name])
-    app = make_app("taking", settings, bootstrap)
-    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
+    app, topic, name = await app_on_raw_topic("taking", bootstrap)
     batches: list[list[bytes]] = []
     arrived = asyncio.Event()
 
