@@ -31,7 +31,7 @@ class RecordingReplay(Replay):
         self.folds: list[tuple[DepartmentSanction | None, SubjectStatus, Any]] = []
 
     def department_folds(self, status: SubjectStatus) -> None:
-        for department in self.catalog.departments:
+        for department in self.folding_departments(status):
             store = self.sanctions[department.id]
             assert isinstance(store, ModelStore)
             self.folds.append((store.model(status.subject_id), status, department))  # type: ignore[arg-type]
@@ -46,14 +46,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     catalog, policy = get_catalog(), get_policy("brief")
     replay = RecordingReplay(Settings(), catalog, policy)
     replay.feed_lines(args.history.read_text("utf-8").splitlines())
-    # only the folds the replay makes: those of departments binding the subject or holding a row
-    folds = [
-        (row, status, department)
-        for row, status, department in replay.folds
-        if row is not None
-        or department.id
-        in catalog.department_ids_binding(status.kind, {r for e in status.entries for r in e.roles})
-    ]
+    folds = replay.folds
     best = float("inf")
     gc.disable()
     try:

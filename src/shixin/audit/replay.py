@@ -18,7 +18,7 @@ from typing import Any
 from aiokafka.partitioner import murmur2
 from pydantic import ValidationError
 
-from shixin.domain.catalog import Catalog
+from shixin.domain.catalog import Catalog, Department
 from shixin.domain.entries import LifecycleError
 from shixin.domain.events import (
     ANY_EVENT_ADAPTER,
@@ -92,20 +92,24 @@ class Replay:
 
     def department_folds(self, status: SubjectStatus) -> None:
         """Fold a subject's new status into each department's table."""
-        # only the departments whose measures can bind this subject, and any holding a row
-        # for it already (a correction may have changed the roles it is named in): any
-        # other department's fold returns nothing (on_status returns None for it)
-        roles = {role for entry in status.entries for role in entry.roles}
-        binding = self.catalog.department_ids_binding(status.kind, roles)
-        for department in self.catalog.departments:
-            store = self.sanctions[department.id]
-            if department.id not in binding and status.subject_id not in store:
-                continue
+        for department in self.folding_departments(status):
             feedback, _ = department_step(
-                store, status, self.catalog, department, None, self.policy
+                self.sanctions[department.id], status, self.catalog, department, None, self.policy
             )
             for action in feedback:
                 self._observe(action, None)
+
+    def folding_departments(self, status: SubjectStatus) -> list[Department]:
+        """The departments whose measures can bind this subject, and any holding a row for it
+        already (a correction may have changed the roles it is named in): any other
+        department's fold returns nothing (on_status returns None for it)."""
+        roles = {role for entry in status.entries for role in entry.roles}
+        binding = self.catalog.department_ids_binding(status.kind, roles)
+        return [
+            d
+            for d in self.catalog.departments
+            if d.id in binding or status.subject_id in self.sanctions[d.id]
+        ]
 
     def _observe(self, event: AnyEvent, refused: str | None) -> None:
         if self.observer is not None:
