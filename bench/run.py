@@ -86,6 +86,7 @@ RUNS: list[tuple[str, str, dict[str, Any]]] = [
     ("check", "check", {}),
     ("memory_store", "memory", {"memory_store": "memory://"}),
     ("memory_rocksdb", "memory", {"memory_store": "rocksdb://"}),
+    ("replicas", "replicas", {}),
     ("scaling", "scaling", {}),
 ]
 
@@ -292,6 +293,16 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
             higher_is_better=False,
             target=("value<=", 1024.0),
             note="what one more active subject costs once the fixed costs are paid (at scale)",
+        ),
+        _figure(
+            "memory.api_replicas",
+            get("replicas", "bytes_per_active_subject"),
+            "B/active subject",
+            "memory.api_replicas_parsed",
+            get("replicas", "parsed_bytes_per_active_subject"),
+            higher_is_better=False,
+            note="an api worker's rows of entries, subjects and every department, kept as JSON "
+            "bytes; baseline the same rows as parsed dicts (the replicas until session 7)",
         ),
     ]
     rows = results.get("scaling", {}).get("workers", [])

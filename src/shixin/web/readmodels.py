@@ -4,6 +4,7 @@ built with the same functions (`shixin.projections.queries`, `shixin.projections
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -23,9 +24,7 @@ from shixin.schemas.dead_letter import DeadLetter
 from shixin.schemas.model_codec import decode_event, decode_model
 from shixin.web.replicas import ReplicaState
 
-ENFORCED_STATES = ("applied", "retained", "pending_lift")
 CHECK_ANSWERS = 200_000  # check answers remembered (about 1 KB each)
-_NOTHING: dict[str, Any] = {}
 # an 18-character resident ID inside free text (a dead letter's reason): masked on the dashboard
 _RESIDENT_ID = re.compile(r"\b(\d{10})(\d{4})(\d{3}[\dXx])\b")
 
@@ -38,8 +37,8 @@ class CheckAnswer:
 
 @dataclass(frozen=True, slots=True)
 class _Remembered:
-    raw: Any  # the subject's raw row (None: none)
-    rows: tuple[Any, ...]  # its raw row in each department blocking the action (None: none)
+    raw: bytes | None  # the subject's row as replicated (None: none)
+    rows: tuple[bytes | None, ...]  # its row in each department blocking the action
     today: date
     answer: CheckAnswer
 
@@ -78,9 +77,9 @@ class ReadModels:
         on the same day. Only subjects the replica holds something on are remembered, at most
         `CHECK_ANSWERS` answers, the oldest forgotten first."""
         departments = self.blocking_departments(action)
-        raw = self.state.subjects.get(subject_id)
+        raw = self.state.subjects.raw(subject_id)
         sanctions = self.state.sanctions
-        rows = tuple(sanctions.get(d, _NOTHING).get(subject_id) for d in departments)
+        rows = tuple(sanctions[d].raw(subject_id) if d in sanctions else None for d in departments)
         key = (subject_id, action)
         hit = self._checks.get(key)
         if (
@@ -90,9 +89,9 @@ class ReadModels:
             and all(a is b for a, b in zip(hit.rows, rows, strict=True))
         ):
             return hit.answer
-        subject = SubjectState.model_validate(raw) if raw is not None else None
+        subject = SubjectState.model_validate_json(raw) if raw is not None else None
         models = {
-            d: DepartmentSanction.model_validate(row)
+            d: DepartmentSanction.model_validate_json(row)
             for d, row in zip(departments, rows, strict=True)
             if row is not None
         }
@@ -118,10 +117,10 @@ class ReadModels:
     def obligations(self) -> list[Obligation]:
         out = []
         cache = self._obligations
-        for key, raw in self.state.obligations.items():
+        for key, raw in self.state.obligations.raw_items():
             hit = cache.get(key)
             if hit is None or hit[0] is not raw:
-                hit = (raw, Obligation.model_validate(raw["obligation"]))
+                hit = (raw, Obligation.model_validate(json.loads(raw)["obligation"]))
                 cache[key] = hit
             out.append(hit[1])
         if len(cache) > len(self.state.obligations):
@@ -152,32 +151,19 @@ class ReadModels:
         return Counter((o.kind, o.judged(now)) for o in self.obligations() if o.opened_at <= now)
 
     def listed_entries(self) -> int:
-        return sum(1 for raw in self.state.entries.values() if raw.get("state") == "listed")
+        return self.state.entries.count("listed")
 
     def sanctionable_subjects(self) -> int:
-        return sum(
-            1
-            for raw in self.state.subjects.values()
-            if any(e["listed"] and e.get("named", True) for e in raw["entries"].values())
-        )
+        return self.state.subjects.count("sanctionable")
 
     def sanctions_by_department(self) -> dict[str, dict[str, int]]:
         return {
-            dept: dict(Counter(row["state"] for row in table.values()))
-            for dept, table in sorted(self.state.sanctions.items())
-            if table
+            dept: table.counts() for dept, table in sorted(self.state.sanctions.items()) if table
         }
 
     def sanctioned_subjects(self) -> int:
         """Subjects at least one department enforces a measure against now."""
-        return len(
-            {
-                subject_id
-                for table in self.state.sanctions.values()
-                for subject_id, row in table.items()
-                if row["state"] in ENFORCED_STATES
-            }
-        )
+        return self.state.sanctioned_subjects()
 
     def recent_events(self, limit: int = 20) -> list[dict[str, Any]]:
         """The last court events and feedback, newest first, without personal data."""

@@ -30,6 +30,7 @@ from shixin.runtime.offsets import fetched_end_offsets
 from shixin.runtime.security import client_options
 from shixin.runtime.settings import Settings
 from shixin.web.public import PublicList
+from shixin.web.rows import Rows
 
 log = get_logger(__name__)
 
@@ -46,30 +47,69 @@ class Recent:
     value: bytes | None
 
 
+ENFORCED_STATES = ("applied", "retained", "pending_lift")
+
+
+def _entry_label(row: Any) -> str | None:
+    return row.get("state") if isinstance(row, dict) else None
+
+
+def _subject_label(row: Any) -> str | None:
+    """ "sanctionable" while a listed entry names the subject."""
+    entries = row.get("entries") if isinstance(row, dict) else None
+    if not isinstance(entries, dict):
+        return None
+    listed = any(e.get("listed") and e.get("named", True) for e in entries.values())
+    return "sanctionable" if listed else "not_sanctionable"
+
+
+def _sanction_label(row: Any) -> str | None:
+    return row.get("state") if isinstance(row, dict) else None
+
+
 class ReplicaState:
-    """The latest value of every key of the replicated tables (their JSON form, as Faust
-    writes it), and the last records of the event topics."""
+    """The latest value of every key of the replicated tables (their JSON, as Faust writes it:
+    `web/rows.py`), and the last records of the event topics."""
 
     def __init__(self, catalog: Catalog, access_log_memory: int = 100_000) -> None:
-        self.entries: dict[str, Any] = {}
-        self.subjects: dict[str, Any] = {}
-        self.sanctions: dict[str, dict[str, Any]] = {d.id: {} for d in catalog.departments}
-        self.obligations: dict[str, Any] = {}
+        self.entries = Rows(_entry_label)
+        self.subjects = Rows(_subject_label)
+        # subject id -> departments whose row on it is in an enforced state
+        self._enforcing: dict[str, int] = {}
+        self.sanctions: dict[str, Rows] = {
+            d.id: Rows(_sanction_label, self._sanction_state_changed) for d in catalog.departments
+        }
+        self.obligations = Rows()
         self.public = PublicList()
         self.recent_events: deque[Recent] = deque(maxlen=RECENT)
         self.recent_dead_letters: deque[Recent] = deque(maxlen=RECENT)
         self.access_log: deque[dict[str, Any]] = deque(maxlen=access_log_memory)
 
     def put_entry(self, entry_id: str, value: Any | None) -> None:
-        _put(self.entries, entry_id, value)
+        """An entry's row as parsed JSON (None: deleted)."""
+        raw = None if value is None else json.dumps(value, ensure_ascii=False).encode("utf-8")
+        self.entries.put_raw(entry_id, raw, value)
         self.public.update(entry_id, value)
 
+    def put_entry_record(self, entry_id: str, raw: bytes | None) -> None:
+        """An entry's changelog record value (None: a tombstone)."""
+        value = json.loads(raw) if raw is not None else None
+        self.entries.put_raw(entry_id, raw, value)
+        self.public.update(entry_id, value)
 
-def _put(table: dict[str, Any], key: str, value: Any | None) -> None:
-    if value is None:
-        table.pop(key, None)  # a tombstone: the key was deleted
-    else:
-        table[key] = value
+    def _sanction_state_changed(self, subject_id: str, before: str | None, now: str | None) -> None:
+        was, is_ = before in ENFORCED_STATES, now in ENFORCED_STATES
+        if was == is_:
+            return
+        count = self._enforcing.get(subject_id, 0) + (1 if is_ else -1)
+        if count > 0:
+            self._enforcing[subject_id] = count
+        else:
+            self._enforcing.pop(subject_id, None)
+
+    def sanctioned_subjects(self) -> int:
+        """Subjects at least one department enforces a measure against now."""
+        return len(self._enforcing)
 
 
 def _key(record: Record) -> str:
@@ -78,6 +118,11 @@ def _key(record: Record) -> str:
 
 def _value(record: Record) -> Any | None:
     return json.loads(record.value) if record.value is not None else None
+
+
+def _raw(record: Record) -> bytes | None:
+    value: bytes | None = record.value
+    return value
 
 
 def _recent(record: Record) -> Recent:
@@ -92,13 +137,13 @@ class Source:
 
 
 def sources(settings: Settings, catalog: Catalog, state: ReplicaState) -> list[Source]:
-    def table(store: dict[str, Any]) -> Callable[[Record], None]:
-        return lambda r: _put(store, _key(r), _value(r))
+    def table(rows: Rows) -> Callable[[Record], None]:
+        return lambda r: rows.put_raw(_key(r), _raw(r))
 
     out = [
         Source(
             changelog_topic(settings, "court", "entries"),
-            lambda r: state.put_entry(_key(r), _value(r)),
+            lambda r: state.put_entry_record(_key(r), _raw(r)),
         ),
         Source(changelog_topic(settings, "court", "subjects"), table(state.subjects)),
         Source(changelog_topic(settings, "sla", "obligations"), table(state.obligations)),

@@ -360,7 +360,7 @@ class Api:
         page = self._int(request, "page", 1, 1, 100_000)
         size = self._int(request, "page_size", 50, 1, 500)
         table = self.state.sanctions[department]
-        keys = sorted(k for k, row in table.items() if state is None or row["state"] == state)
+        keys = sorted(table if state is None else table.labelled(state))
         shown = keys[(page - 1) * size : page * size]
         if shown:
             self.access.record(principal, request.method, request.path, shown)

@@ -1,0 +1,123 @@
+"""The api's replicated rows (`web/rows.py`): kept as their JSON bytes, and the counts and
+filters every request would otherwise parse all rows for (entries listed, subjects
+sanctionable, a department's rows per state, subjects sanctioned anywhere) always what a count
+over the parsed rows gives, through changes, moves between states and tombstones."""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+from collections import Counter
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shixin.runtime.catalogs import get_catalog
+from shixin.web.readmodels import ReadModels
+from shixin.web.replicas import ENFORCED_STATES, ReplicaState
+
+CATALOG = get_catalog()
+DEPARTMENTS = [d.id for d in CATALOG.departments[:4]]
+STATES = ["applied", "lifted", "retained", "pending_apply", "pending_lift"]
+SUBJECTS = [f"S{n}" for n in range(6)]
+
+# (department index, subject index, state index or None for a tombstone)
+changes = st.lists(
+    st.tuples(
+        st.integers(0, len(DEPARTMENTS) - 1),
+        st.integers(0, len(SUBJECTS) - 1),
+        st.one_of(st.none(), st.integers(0, len(STATES) - 1)),
+    ),
+    max_size=60,
+)
+
+
+def _sanction(subject_id: str, state: str) -> dict[str, Any]:
+    return {"subject_id": subject_id, "state": state, "required": [], "enforced": []}
+
+
+def _recount(state: ReplicaState) -> tuple[dict[str, dict[str, int]], int]:
+    by_department = {
+        dept: dict(Counter(json.loads(raw)["state"] for _, raw in table.raw_items()))
+        for dept, table in sorted(state.sanctions.items())
+        if table
+    }
+    sanctioned = {
+        subject_id
+        for table in state.sanctions.values()
+        for subject_id, raw in table.raw_items()
+        if json.loads(raw)["state"] in ENFORCED_STATES
+    }
+    return by_department, len(sanctioned)
+
+
+@settings(max_examples=200, deadline=None)
+@given(changes)
+def test_department_counts_and_pages_follow_every_change(steps: list[Any]) -> None:
+    state = ReplicaState(CATALOG)
+    read = ReadModels(state, CATALOG)
+    for step, (d, s, st_) in enumerate(steps):
+        rows = state.sanctions[DEPARTMENTS[d]]
+        subject_id = SUBJECTS[s]
+        if st_ is None:
+            rows.put_raw(subject_id, None)  # a tombstone, also of a key never seen
+        elif step % 2:
+            rows.put_raw(subject_id, json.dumps(_sanction(subject_id, STATES[st_])).encode())
+        else:
+            rows[subject_id] = _sanction(subject_id, STATES[st_])  # as the tests' stores do
+        by_department, sanctioned = _recount(state)
+        assert read.sanctions_by_department() == by_department
+        assert read.sanctioned_subjects() == sanctioned
+        for dept in DEPARTMENTS:
+            table = state.sanctions[dept]
+            for name in STATES:
+                assert table.labelled(name) == {
+                    k for k, raw in table.raw_items() if json.loads(raw)["state"] == name
+                }
+
+
+def test_entries_and_subjects_counted_as_they_change() -> None:
+    state = ReplicaState(CATALOG)
+    read = ReadModels(state, CATALOG)
+    rng = random.Random(7)
+    entries: dict[str, str] = {}
+    subjects: dict[str, bool] = {}
+    for _ in range(300):
+        key = f"E{rng.randrange(8)}"
+        if rng.random() < 0.2:
+            state.put_entry_record(key, None)
+            entries.pop(key, None)
+        else:
+            entry_state = rng.choice(["listed", "revoked", "shielded"])
+            state.put_entry_record(key, json.dumps({"state": entry_state}).encode())
+            entries[key] = entry_state
+        subject_id = f"S{rng.randrange(8)}"
+        if rng.random() < 0.2:
+            state.subjects.put_raw(subject_id, None)
+            subjects.pop(subject_id, None)
+        else:
+            listed, named = rng.random() < 0.5, rng.random() < 0.7
+            row = {"entries": {"E1": {"listed": listed, "named": named}, "E2": {"listed": False}}}
+            state.subjects.put_raw(subject_id, json.dumps(row).encode())
+            subjects[subject_id] = listed and named
+        assert read.listed_entries() == sum(1 for s in entries.values() if s == "listed")
+        assert read.sanctionable_subjects() == sum(subjects.values())
+
+
+def test_rows_are_their_json_bytes_and_read_as_fresh_dicts() -> None:
+    state = ReplicaState(CATALOG)
+    rows = state.sanctions[DEPARTMENTS[0]]
+    rows["S1"] = _sanction("S1", "applied")
+    raw = rows.raw("S1")
+    assert isinstance(raw, bytes) and not gc.is_tracked(raw)  # nothing for the collector
+    first = rows["S1"]
+    first["state"] = "lifted"  # a reader's edit changes nothing held
+    assert rows["S1"]["state"] == "applied" and rows.raw("S1") is raw
+    del rows["S1"]
+    assert "S1" not in rows and read_counts(state) == {}
+
+
+def read_counts(state: ReplicaState) -> dict[str, dict[str, int]]:
+    return ReadModels(state, CATALOG).sanctions_by_department()
