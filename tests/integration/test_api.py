@@ -353,8 +353,8 @@ async def test_replicated_rows_give_the_cycle_collector_nothing_to_walk(world: L
     try:
         await api.settle()
         state = api.state
-        rows = [state.subjects.raw(P), state.sanctions["aviation"].raw(P)]
-        rows += [state.entries.raw(key) for key in state.entries]
+        rows = [state.subjects.stored(P), state.sanctions["aviation"].stored(P)]
+        rows += [state.entries.stored(key) for key in state.entries]
         assert all(isinstance(row, bytes) and not gc.is_tracked(row) for row in rows), rows
         assert api.api is not None  # and it answers from them
         assert api.api.read.check(P, "air.ticket", date(2024, 6, 1)).allowed is False

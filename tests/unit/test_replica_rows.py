@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from shixin.runtime.catalogs import get_catalog
 from shixin.web.readmodels import ReadModels
 from shixin.web.replicas import ENFORCED_STATES, ReplicaState
+from shixin.web.rows import DICTIONARY_ROWS
 
 CATALOG = get_catalog()
 DEPARTMENTS = [d.id for d in CATALOG.departments[:4]]
@@ -40,15 +41,17 @@ def _sanction(subject_id: str, state: str) -> dict[str, Any]:
 
 def _recount(state: ReplicaState) -> tuple[dict[str, dict[str, int]], int]:
     by_department = {
-        dept: dict(Counter(json.loads(raw)["state"] for _, raw in table.raw_items()))
+        dept: dict(
+            Counter(json.loads(table.unpack(raw))["state"] for _, raw in table.stored_items())
+        )
         for dept, table in sorted(state.sanctions.items())
         if table
     }
     sanctioned = {
         subject_id
         for table in state.sanctions.values()
-        for subject_id, raw in table.raw_items()
-        if json.loads(raw)["state"] in ENFORCED_STATES
+        for subject_id in table
+        if table[subject_id]["state"] in ENFORCED_STATES
     }
     return by_department, len(sanctioned)
 
@@ -58,6 +61,9 @@ def _recount(state: ReplicaState) -> tuple[dict[str, dict[str, int]], int]:
 def test_department_counts_and_pages_follow_every_change(steps: list[Any]) -> None:
     state = ReplicaState(CATALOG)
     read = ReadModels(state, CATALOG)
+    for d, dept in enumerate(DEPARTMENTS[:2]):  # enough rows for these two to pack theirs
+        for n in range(DICTIONARY_ROWS + d):
+            state.sanctions[dept][f"X{n}"] = _sanction(f"X{n}", STATES[n % len(STATES)])
     for step, (d, s, st_) in enumerate(steps):
         rows = state.sanctions[DEPARTMENTS[d]]
         subject_id = SUBJECTS[s]
@@ -73,9 +79,7 @@ def test_department_counts_and_pages_follow_every_change(steps: list[Any]) -> No
         for dept in DEPARTMENTS:
             table = state.sanctions[dept]
             for name in STATES:
-                assert table.labelled(name) == {
-                    k for k, raw in table.raw_items() if json.loads(raw)["state"] == name
-                }
+                assert table.labelled(name) == {k for k in table if table[k]["state"] == name}
 
 
 def test_entries_and_subjects_counted_as_they_change() -> None:
@@ -106,18 +110,23 @@ def test_entries_and_subjects_counted_as_they_change() -> None:
         assert read.sanctionable_subjects() == sum(subjects.values())
 
 
-def test_rows_are_their_json_bytes_and_read_as_fresh_dicts() -> None:
+def test_rows_are_kept_packed_and_read_as_fresh_dicts() -> None:
     state = ReplicaState(CATALOG)
     rows = state.sanctions[DEPARTMENTS[0]]
     rows["S1"] = _sanction("S1", "applied")
-    raw = rows.raw("S1")
-    assert isinstance(raw, bytes) and not gc.is_tracked(raw)  # nothing for the collector
+    kept = rows.stored("S1")
+    assert isinstance(kept, bytes) and not gc.is_tracked(kept)  # nothing for the collector
     first = rows["S1"]
     first["state"] = "lifted"  # a reader's edit changes nothing held
-    assert rows["S1"]["state"] == "applied" and rows.raw("S1") is raw
+    assert rows["S1"]["state"] == "applied" and rows.stored("S1") is kept
+    # the table's first rows make its dictionary; from then on every row is packed, those too
+    for n in range(DICTIONARY_ROWS + 10):
+        rows[f"S{n}"] = _sanction(f"S{n}", STATES[n % len(STATES)])
+    rows.put_raw("S2", json.dumps(_sanction("S2", "retained")).encode())
+    for n in range(DICTIONARY_ROWS + 10):
+        row = json.loads(rows.json(f"S{n}") or b"")
+        assert row == rows[f"S{n}"] == _sanction(f"S{n}", row["state"])
+        assert len(rows.stored(f"S{n}") or b"") < len(rows.json(f"S{n}") or b"") / 2
+    assert rows["S2"]["state"] == "retained"
     del rows["S1"]
-    assert "S1" not in rows and read_counts(state) == {}
-
-
-def read_counts(state: ReplicaState) -> dict[str, dict[str, int]]:
-    return ReadModels(state, CATALOG).sanctions_by_department()
+    assert "S1" not in rows and "S1" not in rows.labelled("applied")

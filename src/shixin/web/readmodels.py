@@ -77,9 +77,11 @@ class ReadModels:
         on the same day. Only subjects the replica holds something on are remembered, at most
         `CHECK_ANSWERS` answers, the oldest forgotten first."""
         departments = self.blocking_departments(action)
-        raw = self.state.subjects.raw(subject_id)
-        sanctions = self.state.sanctions
-        rows = tuple(sanctions[d].raw(subject_id) if d in sanctions else None for d in departments)
+        subjects, sanctions = self.state.subjects, self.state.sanctions
+        raw = subjects.stored(subject_id)
+        rows = tuple(
+            sanctions[d].stored(subject_id) if d in sanctions else None for d in departments
+        )
         key = (subject_id, action)
         hit = self._checks.get(key)
         if (
@@ -89,9 +91,11 @@ class ReadModels:
             and all(a is b for a, b in zip(hit.rows, rows, strict=True))
         ):
             return hit.answer
-        subject = SubjectState.model_validate_json(raw) if raw is not None else None
+        subject = (
+            SubjectState.model_validate_json(subjects.unpack(raw)) if raw is not None else None
+        )
         models = {
-            d: DepartmentSanction.model_validate_json(row)
+            d: DepartmentSanction.model_validate_json(sanctions[d].unpack(row))
             for d, row in zip(departments, rows, strict=True)
             if row is not None
         }
@@ -117,10 +121,11 @@ class ReadModels:
     def obligations(self) -> list[Obligation]:
         out = []
         cache = self._obligations
-        for key, raw in self.state.obligations.raw_items():
+        rows = self.state.obligations
+        for key, raw in rows.stored_items():
             hit = cache.get(key)
             if hit is None or hit[0] is not raw:
-                hit = (raw, Obligation.model_validate(json.loads(raw)["obligation"]))
+                hit = (raw, Obligation.model_validate(json.loads(rows.unpack(raw))["obligation"]))
                 cache[key] = hit
             out.append(hit[1])
         if len(cache) > len(self.state.obligations):

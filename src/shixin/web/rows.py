@@ -1,18 +1,24 @@
-"""One replicated table in an api worker: each row kept as the JSON its changelog record carried.
+"""One replicated table in an api worker: each row kept as its JSON, compressed.
 
 An api worker holds every row of every table (DESIGN §7: no broker round trip per request). As
 parsed dicts the rows took four to five times their JSON (a department's row: about 2.4 KB as a
 dict, 480 B as JSON; an entry 7.5 KB against 1.7 KB), and a subject has a row in about 33
-department tables: the real list's millions of subjects would not fit a worker. So rows stay
-bytes, parsed when read (one subject's rows per request); what is asked of every row (counts,
-a department's page of rows in one state) comes from a label kept per row (its state),
+department tables: the real list's millions of subjects would not fit a worker. So a row is kept
+as bytes and parsed when read (a request reads one subject's rows); what is asked of every row
+(counts, a department's page of rows in one state) comes from a label kept per row (its state),
 maintained as rows come, so no request parses the whole table.
+
+The bytes are the row's JSON deflated with a preset dictionary: the table's first rows, whose
+keys and values the later ones repeat (a department's row: 600 -> 90 bytes; about 13 µs to pack
+as it comes, 2 µs to unpack when read). Until the table has given enough rows for a dictionary,
+rows stay plain JSON; then those are packed too.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import zlib
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
@@ -20,23 +26,57 @@ Label = Callable[[Any], str | None]  # None: no label (a row missing what labels
 # (key, label before, label now): None where the row was absent
 LabelChange = Callable[[str, str | None, str | None], None]
 
+DICTIONARY_ROWS = 32  # rows the preset dictionary is made of (the table's first)
+DICTIONARY_BYTES = 4096  # more compresses a little better and packs slower (zlib reads it all)
+_PACKED = b"\x00"  # first byte of a packed row (a row's JSON starts with "{")
+
 
 class Rows(MutableMapping[str, Any]):
     """key -> the row's JSON form, read as parsed JSON (a fresh dict at each read: edit freely).
-    `raw(key)` gives the stored bytes, the same object until the row changes (what answer
-    caches compare by identity)."""
+
+    `stored(key)` gives the bytes kept, the same object until the row changes (what answer caches
+    compare by identity); `json(key)` the row's JSON."""
 
     def __init__(self, label: Label | None = None, on_label: LabelChange | None = None) -> None:
         self._rows: dict[str, bytes] = {}
         self._label = label
         self._on_label = on_label
         self._labelled: dict[str, set[str]] = {}  # label -> keys
+        self._dictionary: bytes | None = None
+        self._sample: list[bytes] = []
 
-    def raw(self, key: str) -> bytes | None:
+    # --- reading -------------------------------------------------------------------------------
+
+    def stored(self, key: str) -> bytes | None:
         return self._rows.get(key)
 
-    def raw_items(self) -> Iterator[tuple[str, bytes]]:
+    def stored_items(self) -> Iterator[tuple[str, bytes]]:
         return iter(self._rows.items())
+
+    def json(self, key: str) -> bytes | None:
+        stored = self._rows.get(key)
+        return None if stored is None else self.unpack(stored)
+
+    def unpack(self, stored: bytes) -> bytes:
+        """A row's JSON from what `stored` gave."""
+        if stored[:1] != _PACKED:
+            return stored
+        inflate = zlib.decompressobj(-15, self._dictionary or b"")
+        return inflate.decompress(memoryview(stored)[1:]) + inflate.flush()
+
+    def __getitem__(self, key: str) -> Any:
+        return json.loads(self.unpack(self._rows[key]))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    # --- writing -------------------------------------------------------------------------------
 
     def put_raw(self, key: str, value: bytes | None, parsed: Any = None) -> None:
         """A changelog record's value (None: a tombstone, the key was deleted). `parsed`: the
@@ -46,9 +86,36 @@ class Rows(MutableMapping[str, Any]):
             if self._rows.pop(key, None) is not None:
                 self._relabel(key, None)
             return
-        self._rows[key] = value
+        self._rows[key] = self._pack(value)
         if self._label is not None:
             self._relabel(key, self._label(json.loads(value) if parsed is None else parsed))
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.put_raw(key, json.dumps(value, ensure_ascii=False).encode("utf-8"), value)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._rows:
+            raise KeyError(key)
+        self.put_raw(key, None)
+
+    def _pack(self, value: bytes) -> bytes:
+        if self._dictionary is None:
+            self._sample.append(value)
+            if len(self._sample) < DICTIONARY_ROWS:
+                return value
+            self._dictionary = b"".join(self._sample)[-DICTIONARY_BYTES:]
+            self._sample = []
+            for key, stored in self._rows.items():
+                self._rows[key] = self._deflate(stored)
+        return self._deflate(value)
+
+    def _deflate(self, value: bytes) -> bytes:
+        deflate = zlib.compressobj(
+            6, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, self._dictionary
+        )
+        return _PACKED + deflate.compress(value) + deflate.flush()
+
+    # --- labels --------------------------------------------------------------------------------
 
     def _relabel(self, key: str, label: str | None) -> None:
         if self._label is None:
@@ -73,23 +140,3 @@ class Rows(MutableMapping[str, Any]):
 
     def count(self, label: str) -> int:
         return len(self._labelled.get(label, ()))
-
-    def __getitem__(self, key: str) -> Any:
-        return json.loads(self._rows[key])
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.put_raw(key, json.dumps(value, ensure_ascii=False).encode("utf-8"), value)
-
-    def __delitem__(self, key: str) -> None:
-        if key not in self._rows:
-            raise KeyError(key)
-        self.put_raw(key, None)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._rows
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
