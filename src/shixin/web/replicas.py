@@ -50,12 +50,13 @@ class Recent:
 ENFORCED_STATES = ("applied", "retained", "pending_lift")
 
 
-def _entry_label(row: Any) -> str | None:
+def _state_label(row: Any) -> str | None:
+    """An entry's or a department row's state."""
     return row.get("state") if isinstance(row, dict) else None
 
 
 def _subject_label(row: Any) -> str | None:
-    """ "sanctionable" while a listed entry names the subject."""
+    """Whether a listed entry names the subject ("sanctionable") or not."""
     entries = row.get("entries") if isinstance(row, dict) else None
     if not isinstance(entries, dict):
         return None
@@ -63,21 +64,17 @@ def _subject_label(row: Any) -> str | None:
     return "sanctionable" if listed else "not_sanctionable"
 
 
-def _sanction_label(row: Any) -> str | None:
-    return row.get("state") if isinstance(row, dict) else None
-
-
 class ReplicaState:
     """The latest value of every key of the replicated tables (their JSON, as Faust writes it:
     `web/rows.py`), and the last records of the event topics."""
 
     def __init__(self, catalog: Catalog, access_log_memory: int = 100_000) -> None:
-        self.entries = Rows(_entry_label)
+        self.entries = Rows(_state_label)
         self.subjects = Rows(_subject_label)
         # subject id -> departments whose row on it is in an enforced state
         self._enforcing: dict[str, int] = {}
         self.sanctions: dict[str, Rows] = {
-            d.id: Rows(_sanction_label, self._sanction_state_changed) for d in catalog.departments
+            d.id: Rows(_state_label, self._sanction_state_changed) for d in catalog.departments
         }
         self.obligations = Rows()
         self.public = PublicList()
