@@ -30,6 +30,7 @@ def run(history: Path, size: dict[str, Any], bootstrap: str | None) -> dict[str,
     return {
         "subjects": result["subjects"],
         "entries": result["entries"],
+        "department_rows": result["department_rows"],
         "load_seconds": result["load_seconds"],
         "concurrency": level["concurrency"],
         "median_ms": level["check"]["median_ms"],

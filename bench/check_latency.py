@@ -56,10 +56,11 @@ def _figures(latencies: list[float], seconds: float) -> dict[str, float]:
 
 
 def build_state(subjects: int, seed: int) -> tuple[Any, Any, list[str]]:
-    """Replicas holding at least `subjects` subjects, from a synthetic court history."""
+    """Replicas holding at least `subjects` subjects, from a synthetic court history, with the
+    rows of the departments whose measures block the action checked."""
     from shixin.domain.entries import LifecycleError
     from shixin.domain.events import COURT_EVENT_ADAPTER
-    from shixin.projections.steps import intake_step, subject_step
+    from shixin.projections.steps import department_step, intake_step, subject_step
     from shixin.runtime.catalogs import get_catalog, get_policy
     from shixin.synthetic import generate_history
     from shixin.web.replicas import ReplicaState
@@ -68,6 +69,9 @@ def build_state(subjects: int, seed: int) -> tuple[Any, Any, list[str]]:
     policy = get_policy("brief")
     state = ReplicaState(catalog)
     entries: dict[str, Any] = {}
+    # the departments whose rows a check of ACTION reads (retentions): folded as live
+    blocking = {d for m in catalog.measures_blocking(ACTION) for d in m.departments}
+    departments = [d for d in catalog.departments if d.id in blocking]
     # about 1.2 subjects per debtor (related persons); a little more, then stop at `subjects`
     for n, raw in enumerate(generate_history(int(subjects / 1.1) + 10, seed)):
         event = COURT_EVENT_ADAPTER.validate_python(raw)
@@ -77,7 +81,11 @@ def build_state(subjects: int, seed: int) -> tuple[Any, Any, list[str]]:
             continue
         state.put_entry(event.entry_id, entries[event.entry_id])
         for facet in facets:
-            subject_step(state.subjects, facet)
+            status = subject_step(state.subjects, facet)
+            for department in departments if status is not None else ():
+                department_step(
+                    state.sanctions[department.id], status, catalog, department, None, policy
+                )
         if len(state.subjects) >= subjects:
             break
     return catalog, state, sorted(state.subjects)
@@ -137,6 +145,7 @@ async def serve(args: argparse.Namespace) -> None:
                 "ids": random.Random(2).sample(ids, min(len(ids), 5000)),
                 "subjects": len(state.subjects),
                 "entries": len(state.entries),
+                "department_rows": sum(len(rows) for rows in state.sanctions.values()),
                 "in_process_check": {
                     "median_us": round(statistics.median(inner) * 1e6, 1),
                     "p99_us": round(_percentile(inner, 0.99) * 1e6, 1),
@@ -354,6 +363,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = {
         "subjects": info["subjects"],
         "entries": info["entries"],
+        "department_rows": info["department_rows"],
         "load_seconds": round(loaded, 1),
         "cores": os.cpu_count(),
         "server_loop": args.server_loop,
