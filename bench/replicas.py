@@ -1,6 +1,6 @@
 """Bytes per active subject an api worker's replicas hold (`web/replicas.py`, `web/rows.py`).
 
-The history's first `memory_events` events are replayed with the pure core (the rows the live
+The history's first `replicas_events` events are replayed with the pure core (the rows the live
 tables would hold: entries, subjects, every department's sanctions); each row's JSON, as its
 changelog record carries it, is then fed to a `ReplicaState` as the api's tailer feeds it, and the
 memory it takes is traced (`tracemalloc`). Baseline, same run: the same rows held as parsed
@@ -41,7 +41,7 @@ def run(history: Path, size: dict[str, Any], bootstrap: str | None) -> dict[str,
 
     catalog = get_catalog()
     with history.open(encoding="utf-8") as handle:
-        lines = [line for _, line in zip(range(size["memory_events"]), handle, strict=False)]
+        lines = [line for _, line in zip(range(size["replicas_events"]), handle, strict=False)]
     replay = Replay(Settings(), catalog, get_policy("brief"))
     replay.feed_lines(lines)
     # each table's records as the changelog carries them (key and value as JSON bytes)

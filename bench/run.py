@@ -37,6 +37,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "check_concurrency": 64,
         "memory_events": 200_000,
         "memory_chunks": 4,
+        "replicas_events": 50_000,
         "scaling_events": 60_000,
         "scaling_workers": [1, 2, 4],
     },
@@ -54,6 +55,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "check_concurrency": 64,
         "memory_events": 11_179,
         "memory_chunks": 2,
+        "replicas_events": 11_179,
         "scaling_events": 3_000,
         # 4 workers in `make bench` only: each count costs about 12 s of start-up and group join
         "scaling_workers": [1, 2],
@@ -72,6 +74,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "check_concurrency": 8,
         "memory_events": 700,
         "memory_chunks": 2,
+        "replicas_events": 700,
         "scaling_events": 300,
         "scaling_workers": [1, 2],
     },
