@@ -1,7 +1,8 @@
 """The api's replicated rows (`web/rows.py`): kept as their JSON bytes, and the counts and
 filters every request would otherwise parse all rows for (entries listed, subjects
 sanctionable, a department's rows per state, subjects sanctioned anywhere) always what a count
-over the parsed rows gives, through changes, moves between states and tombstones."""
+over the parsed rows gives, through changes, moves between states and tombstones, and a
+department's rows in key order for its pages."""
 
 from __future__ import annotations
 
@@ -78,8 +79,10 @@ def test_department_counts_and_pages_follow_every_change(steps: list[Any]) -> No
         assert read.sanctioned_subjects() == sanctioned
         for dept in DEPARTMENTS:
             table = state.sanctions[dept]
+            assert list(table.ordered()) == sorted(table)  # a department's pages: in key order
             for name in STATES:
-                assert table.labelled(name) == {k for k in table if table[k]["state"] == name}
+                keys = [k for k in sorted(table) if table[k]["state"] == name]
+                assert list(table.labelled(name)) == keys
 
 
 def test_entries_and_subjects_counted_as_they_change() -> None:
@@ -130,3 +133,4 @@ def test_rows_are_kept_packed_and_read_as_fresh_dicts() -> None:
     assert rows["S2"]["state"] == "retained"
     del rows["S1"]
     assert "S1" not in rows and "S1" not in rows.labelled("applied")
+    assert "S1" not in rows.ordered()

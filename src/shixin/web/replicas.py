@@ -74,7 +74,8 @@ class ReplicaState:
         # subject id -> departments whose row on it is in an enforced state
         self._enforcing: dict[str, int] = {}
         self.sanctions: dict[str, Rows] = {
-            d.id: Rows(_state_label, self._sanction_state_changed) for d in catalog.departments
+            d.id: Rows(_state_label, self._sanction_state_changed, ordered=True)
+            for d in catalog.departments
         }
         self.obligations = Rows()
         self.public = PublicList()

@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import sys
 import zlib
-from collections.abc import Callable, Iterator, MutableMapping
-from typing import Any
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from typing import Any, cast
+
+from sortedcontainers import SortedList
 
 Label = Callable[[Any], str | None]  # None: no label (a row missing what labels it)
 # (key, label before, label now): None where the row was absent
@@ -31,17 +33,27 @@ DICTIONARY_BYTES = 4096  # more compresses a little better and packs slower (zli
 _PACKED = b"\x00"  # first byte of a packed row (a row's JSON starts with "{")
 
 
+_NONE: Sequence[str] = ()
+
+
 class Rows(MutableMapping[str, Any]):
     """key -> the row's JSON form, read as parsed JSON (a fresh dict at each read: edit freely).
 
     `stored(key)` gives the bytes kept, the same object until the row changes (what answer caches
     compare by identity); `json(key)` the row's JSON."""
 
-    def __init__(self, label: Label | None = None, on_label: LabelChange | None = None) -> None:
+    def __init__(
+        self,
+        label: Label | None = None,
+        on_label: LabelChange | None = None,
+        ordered: bool = False,
+    ) -> None:
         self._rows: dict[str, bytes] = {}
         self._label = label
         self._on_label = on_label
-        self._labelled: dict[str, set[str]] = {}  # label -> keys
+        # label -> its keys in order; `ordered`: every key in order too (pages of all rows)
+        self._labelled: dict[str, SortedList] = {}
+        self._ordered: SortedList | None = SortedList() if ordered else None
         self._dictionary: bytes | None = None
         self._sample: list[bytes] = []
 
@@ -85,7 +97,11 @@ class Rows(MutableMapping[str, Any]):
         if value is None:
             if self._rows.pop(key, None) is not None:
                 self._relabel(key, None)
+                if self._ordered is not None:
+                    self._ordered.remove(key)
             return
+        if self._ordered is not None and key not in self._rows:
+            self._ordered.add(key)
         self._rows[key] = self._pack(value)
         if self._label is not None:
             self._relabel(key, self._label(json.loads(value) if parsed is None else parsed))
@@ -120,19 +136,26 @@ class Rows(MutableMapping[str, Any]):
     def _relabel(self, key: str, label: str | None) -> None:
         if self._label is None:
             return
-        before = next((name for name, keys in self._labelled.items() if key in keys), None)
-        if before == label:
-            return
+        labelled = self._labelled
+        if label is not None and key in labelled.get(label, ()):
+            return  # most changes keep the row's state: one look-up
+        before = next((name for name, keys in labelled.items() if key in keys), None)
         if before is not None:
-            self._labelled[before].discard(key)
+            labelled[before].remove(key)
         if label is not None:
-            self._labelled.setdefault(label, set()).add(key)
+            labelled.setdefault(label, SortedList()).add(key)
         if self._on_label is not None:
             self._on_label(key, before, label)
 
-    def labelled(self, label: str) -> set[str]:
-        """The keys whose row has this label now."""
-        return set(self._labelled.get(label, ()))
+    def labelled(self, label: str) -> Sequence[str]:
+        """The keys whose row has this label now, in order (a view: do not change it)."""
+        return cast(Sequence[str], self._labelled.get(label, _NONE))
+
+    def ordered(self) -> Sequence[str]:
+        """Every key in order (a view); only for a table made `ordered`."""
+        if self._ordered is None:
+            raise TypeError("this table keeps no key order")
+        return cast(Sequence[str], self._ordered)
 
     def counts(self) -> dict[str, int]:
         """label -> rows with it (labels no row has left out)."""

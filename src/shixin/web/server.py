@@ -360,8 +360,8 @@ class Api:
         page = self._int(request, "page", 1, 1, 100_000)
         size = self._int(request, "page_size", 50, 1, 500)
         table = self.state.sanctions[department]
-        keys = sorted(table if state is None else table.labelled(state))
-        shown = keys[(page - 1) * size : page * size]
+        keys = table.ordered() if state is None else table.labelled(state)  # in key order
+        shown = list(keys[(page - 1) * size : page * size])
         if shown:
             self.access.record(principal, request.method, request.path, shown)
         return _json(
