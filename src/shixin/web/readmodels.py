@@ -142,18 +142,33 @@ class ReadModels:
     ) -> list[dict[str, Any]]:
         """`shixin query obligations --json`'s rows."""
         return [
-            {
-                **o.model_dump(mode="json"),
-                "opened_at": cst(o.opened_at),
-                "closed_at": cst(o.closed_at),
-                "verdict": o.judged(now),
-            }
-            for o in select(self.obligations(), now, status, department, court)
+            self._row(o, now) for o in select(self.obligations(), now, status, department, court)
         ]
 
+    @staticmethod
+    def _row(o: Obligation, now: datetime) -> dict[str, Any]:
+        return {
+            **o.model_dump(mode="json"),
+            "opened_at": cst(o.opened_at),
+            "closed_at": cst(o.closed_at),
+            "verdict": o.judged(now),
+        }
+
     def deadline_counts(self, now: datetime) -> Counter[tuple[str, str]]:
-        """(kind, verdict) -> obligations."""
+        """(kind, verdict) -> obligations opened by `now`."""
+        if self.state.deadlines.answers_at(now):
+            return self.state.deadlines.counts(now)
         return Counter((o.kind, o.judged(now)) for o in self.obligations() if o.opened_at <= now)
+
+    def breached_rows(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        """The first `limit` of `obligation_rows(now, "breached")`, without judging them all."""
+        if not self.state.deadlines.answers_at(now):
+            return self.obligation_rows(now, "breached")[:limit]
+        rows = self.state.obligations
+        return [
+            self._row(Obligation.model_validate(rows[key]["obligation"]), now)
+            for key in self.state.deadlines.first_breached(now, limit)
+        ]
 
     def listed_entries(self) -> int:
         return self.state.entries.count("listed")
@@ -224,11 +239,7 @@ class ReadModels:
 
     def lift_hours(self) -> list[float]:
         """Hours from owing a lift to doing it, of every department lift done."""
-        return [
-            (o.closed_at - o.opened_at).total_seconds() / 3600
-            for o in self.obligations()
-            if o.kind == "department_lift" and o.closed_at is not None
-        ]
+        return self.state.deadlines.lift_hours()
 
 
 def mask_ids(text: str) -> str:

@@ -24,11 +24,13 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shixin.consumers.department import table_name
 from shixin.domain.catalog import Catalog
+from shixin.domain.obligations import Obligation
 from shixin.projections.queries import changelog_topic
 from shixin.runtime.logging import get_logger
 from shixin.runtime.offsets import fetched_end_offsets
 from shixin.runtime.security import client_options
 from shixin.runtime.settings import Settings
+from shixin.web.obligation_index import ObligationIndex
 from shixin.web.public import PublicList
 from shixin.web.rows import Rows
 
@@ -77,7 +79,8 @@ class ReplicaState:
             d.id: Rows(_state_label, self._sanction_state_changed, ordered=True)
             for d in catalog.departments
         }
-        self.obligations = Rows()
+        self.deadlines = ObligationIndex()
+        self.obligations = Rows(on_put=self._obligation_put)
         self.public = PublicList()
         self.recent_events: deque[Recent] = deque(maxlen=RECENT)
         self.recent_dead_letters: deque[Recent] = deque(maxlen=RECENT)
@@ -104,6 +107,10 @@ class ReplicaState:
             self._enforcing[subject_id] = count
         else:
             self._enforcing.pop(subject_id, None)
+
+    def _obligation_put(self, key: str, record: Any | None) -> None:
+        obligation = None if record is None else Obligation.model_validate(record["obligation"])
+        self.deadlines.put(key, obligation)
 
     def sanctioned_subjects(self) -> int:
         """Subjects at least one department enforces a measure against now."""

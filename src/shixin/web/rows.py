@@ -47,10 +47,12 @@ class Rows(MutableMapping[str, Any]):
         label: Label | None = None,
         on_label: LabelChange | None = None,
         ordered: bool = False,
+        on_put: Callable[[str, Any], None] | None = None,
     ) -> None:
         self._rows: dict[str, bytes] = {}
         self._label = label
         self._on_label = on_label
+        self._on_put = on_put  # (key, the row parsed or None): before the row is kept
         # label -> its keys in order; `ordered`: every key in order too (pages of all rows)
         self._labelled: dict[str, SortedList] = {}
         self._ordered: SortedList | None = SortedList() if ordered else None
@@ -94,6 +96,10 @@ class Rows(MutableMapping[str, Any]):
         """A changelog record's value (None: a tombstone, the key was deleted). `parsed`: the
         value already parsed, if the caller has it (else it is parsed here when labelled)."""
         key = sys.intern(key)  # one string per key, in however many tables (a subject's ~34)
+        if value is not None and parsed is None and (self._label or self._on_put):
+            parsed = json.loads(value)
+        if self._on_put is not None:
+            self._on_put(key, None if value is None else parsed)
         if value is None:
             if self._rows.pop(key, None) is not None:
                 self._relabel(key, None)
@@ -104,7 +110,7 @@ class Rows(MutableMapping[str, Any]):
             self._ordered.add(key)
         self._rows[key] = self._pack(value)
         if self._label is not None:
-            self._relabel(key, self._label(json.loads(value) if parsed is None else parsed))
+            self._relabel(key, self._label(parsed))
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.put_raw(key, json.dumps(value, ensure_ascii=False).encode("utf-8"), value)

@@ -517,7 +517,7 @@ class Api:
                     models.ObligationRow.model_validate(
                         {**r, "subject_id": None}  # the dashboard shows no personal data
                     )
-                    for r in self.read.obligation_rows(now, "breached")[:20]
+                    for r in self.read.breached_rows(now, 20)
                 ],
                 recent_events=[
                     models.RecentEvent.model_validate(r) for r in self.read.recent_events()

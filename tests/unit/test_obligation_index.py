@@ -1,0 +1,103 @@
+"""The api's obligation index (`web/obligation_index.py`): the dashboard's and `/metrics`'
+deadline counts, first breaches and lift times, always what judging every obligation gives,
+through obligations opened, closed, replaced and deleted, at any time of judgement."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shixin.domain.deadlines import CST
+from shixin.domain.obligations import Obligation
+from shixin.projections.sla_report import select
+from shixin.runtime.catalogs import get_catalog
+from shixin.web.readmodels import ReadModels
+from shixin.web.replicas import ReplicaState
+
+CATALOG = get_catalog()
+START = datetime(2024, 3, 1, tzinfo=CST)
+KINDS = ["court_exit", "correction_review", "department_lift"]
+
+obligation_steps = st.lists(
+    st.tuples(
+        st.integers(0, 7),  # which obligation id
+        st.one_of(
+            st.none(),  # deleted
+            st.tuples(
+                st.sampled_from(KINDS),
+                st.integers(0, 40),  # opened, days after START
+                st.one_of(st.none(), st.integers(0, 20)),  # due, days after opening
+                st.one_of(st.none(), st.integers(0, 30)),  # closed, days after opening
+            ),
+        ),
+    ),
+    max_size=40,
+)
+
+
+def _record(n: int, kind: str, opened: int, due: int | None, closed: int | None) -> bytes:
+    opened_at = START + timedelta(days=opened, hours=n)
+    obligation = Obligation(
+        id=f"O{n}",
+        kind=kind,  # type: ignore[arg-type]
+        department="aviation" if kind == "department_lift" else None,
+        opened_at=opened_at,
+        due_on=None if due is None else opened_at.date() + timedelta(days=due),
+        closed_at=None if closed is None else opened_at + timedelta(days=closed, hours=3),
+    )
+    return json.dumps({"obligation": obligation.model_dump(mode="json")}).encode()
+
+
+def _judged_all(read: ReadModels, now: datetime) -> dict[str, Any]:
+    """What the api computed before the index: every obligation judged."""
+    everything = read.obligations()
+    return {
+        "counts": Counter((o.kind, o.judged(now)) for o in everything if o.opened_at <= now),
+        "breached": [o.id for o in select(everything, now, "breached")][:3],
+        "lift_hours": sorted(
+            (o.closed_at - o.opened_at).total_seconds() / 3600
+            for o in everything
+            if o.kind == "department_lift" and o.closed_at is not None
+        ),
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(obligation_steps, st.lists(st.integers(-5, 90), min_size=1, max_size=4))
+def test_the_index_answers_as_judging_every_obligation(steps: list[Any], days: list[int]) -> None:
+    state = ReplicaState(CATALOG)
+    read = ReadModels(state, CATALOG)
+    dues = set()
+    for n, change in steps:
+        state.obligations.put_raw(f"O{n}", None if change is None else _record(n, *change))
+        if change is not None and change[2] is not None:
+            dues.add(change[1] + change[2])
+    # the day before, of and after each due date: where "open" turns "breached"
+    around = {d + shift for d in dues for shift in (-1, 0, 1)}
+    for day in sorted({*days, *around}):
+        now = START + timedelta(days=day, hours=12)
+        expected = _judged_all(read, now)
+        assert read.deadline_counts(now) == +expected["counts"]
+        assert [r["id"] for r in read.breached_rows(now, 3)] == expected["breached"]
+        assert sorted(read.lift_hours()) == expected["lift_hours"]
+
+
+def test_obligations_opened_after_the_time_asked_are_left_out() -> None:
+    """An obligation opened after `now` is not counted (the index then gives way to a scan)."""
+    state = ReplicaState(CATALOG)
+    read = ReadModels(state, CATALOG)
+    state.obligations.put_raw("O1", _record(1, "court_exit", 0, 3, None))
+    state.obligations.put_raw("O2", _record(2, "court_exit", 30, 3, None))
+    early = START + timedelta(days=10)
+    assert not state.deadlines.answers_at(early)
+    assert read.deadline_counts(early) == Counter({("court_exit", "breached"): 1})
+    late = datetime(2025, 1, 1, tzinfo=UTC)
+    assert state.deadlines.answers_at(late)
+    assert read.deadline_counts(late) == Counter({("court_exit", "breached"): 2})
+    assert [r["id"] for r in read.breached_rows(late, 5)] == ["O1", "O2"]
+    assert date(2024, 3, 4) == START.date() + timedelta(days=3)
