@@ -1,5 +1,6 @@
 """The api's obligation index (`web/obligation_index.py`): the dashboard's and `/metrics`'
-deadline counts, first breaches and lift times, always what judging every obligation gives,
+deadline counts, first breaches and lift times and `/v1/sla`'s summary, always what judging every
+obligation gives,
 through obligations opened, closed, replaced and deleted, at any time of judgement."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from shixin.domain.deadlines import CST
 from shixin.domain.obligations import Obligation
-from shixin.projections.sla_report import select
+from shixin.projections.sla_report import select, summary
 from shixin.runtime.catalogs import get_catalog
 from shixin.web.readmodels import ReadModels
 from shixin.web.replicas import ReplicaState
@@ -25,7 +26,7 @@ KINDS = ["court_exit", "correction_review", "department_lift"]
 
 obligation_steps = st.lists(
     st.tuples(
-        st.integers(0, 7),  # which obligation id
+        st.integers(0, 23),  # which obligation id
         st.one_of(
             st.none(),  # deleted
             st.tuples(
@@ -36,7 +37,7 @@ obligation_steps = st.lists(
             ),
         ),
     ),
-    max_size=40,
+    max_size=60,
 )
 
 
@@ -45,7 +46,8 @@ def _record(n: int, kind: str, opened: int, due: int | None, closed: int | None)
     obligation = Obligation(
         id=f"O{n}",
         kind=kind,  # type: ignore[arg-type]
-        department="aviation" if kind == "department_lift" else None,
+        department=("aviation", "railway")[n % 2] if kind != "court_exit" else None,
+        court=("C1", "C2", None)[n % 3],
         opened_at=opened_at,
         due_on=None if due is None else opened_at.date() + timedelta(days=due),
         closed_at=None if closed is None else opened_at + timedelta(days=closed, hours=3),
@@ -59,6 +61,7 @@ def _judged_all(read: ReadModels, now: datetime) -> dict[str, Any]:
     return {
         "counts": Counter((o.kind, o.judged(now)) for o in everything if o.opened_at <= now),
         "breached": [o.id for o in select(everything, now, "breached")][:3],
+        "summary": summary(everything, now),
         "lift_hours": sorted(
             (o.closed_at - o.opened_at).total_seconds() / 3600
             for o in everything
@@ -85,6 +88,7 @@ def test_the_index_answers_as_judging_every_obligation(steps: list[Any], days: l
         assert read.deadline_counts(now) == +expected["counts"]
         assert [r["id"] for r in read.breached_rows(now, 3)] == expected["breached"]
         assert sorted(read.lift_hours()) == expected["lift_hours"]
+        assert read.sla_summary(now) == expected["summary"]
 
 
 def test_obligations_opened_after_the_time_asked_are_left_out() -> None:
@@ -101,3 +105,17 @@ def test_obligations_opened_after_the_time_asked_are_left_out() -> None:
     assert read.deadline_counts(late) == Counter({("court_exit", "breached"): 2})
     assert [r["id"] for r in read.breached_rows(late, 5)] == ["O1", "O2"]
     assert date(2024, 3, 4) == START.date() + timedelta(days=3)
+
+
+def test_lift_times_per_department_are_the_reports() -> None:
+    """Median and 95th percentile of the hours to lift, per department, over many lifts."""
+    state = ReplicaState(CATALOG)
+    read = ReadModels(state, CATALOG)
+    for n in range(40):  # closed lifts of two departments, 3 h to 39 days after opening
+        state.obligations.put_raw(f"O{n}", _record(n, "department_lift", n % 9, 5, n))
+    state.obligations.put_raw("O3", None)  # one forgotten, one reopened
+    state.obligations.put_raw("O4", _record(4, "department_lift", 0, 5, None))
+    now = START + timedelta(days=60)
+    assert state.deadlines.answers_at(now)
+    assert read.sla_summary(now) == summary(read.obligations(), now)
+    assert read.sla_summary(now)["departments"]["aviation"]["lift_hours_p95"] > 0

@@ -22,7 +22,7 @@ from shixin.domain.deadlines import local_date
 from shixin.domain.obligations import Obligation, end_of_day
 from shixin.domain.subjects import SubjectState
 from shixin.projections.dumps import CST, cst
-from shixin.projections.sla_report import _percentile, summary
+from shixin.projections.sla_report import percentile, summary
 
 if TYPE_CHECKING:
     from shixin.audit.replay import Replay
@@ -354,7 +354,7 @@ def _distribution(closed: Sequence[Obligation]) -> dict[str, Any]:
         "unit": "hours",
         "closed": len(hours),
         "median_hours": round(statistics.median(hours), 2) if hours else None,
-        "p95_hours": round(_percentile(hours, 0.95) or 0.0, 2) if hours else None,
+        "p95_hours": round(percentile(hours, 0.95) or 0.0, 2) if hours else None,
         "bins": bins,
     }
 

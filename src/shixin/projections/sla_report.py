@@ -43,7 +43,7 @@ def select(
     )
 
 
-def _percentile(values: list[float], q: float) -> float | None:
+def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
@@ -72,5 +72,5 @@ def summary(obligations: Iterable[Obligation], now: datetime) -> dict[str, Any]:
     for department, hours in lift_hours.items():
         row = groups["departments"][department]
         row["lift_hours_median"] = round(statistics.median(hours), 2)
-        row["lift_hours_p95"] = round(_percentile(hours, 0.95) or 0.0, 2)
+        row["lift_hours_p95"] = round(percentile(hours, 0.95) or 0.0, 2)
     return groups

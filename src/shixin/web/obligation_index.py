@@ -11,51 +11,72 @@ order, and the breached ones at `now` are those due before today (`domain.deadli
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from datetime import date, datetime
+from typing import Any
 
 from sortedcontainers import SortedList
 
 from shixin.domain.deadlines import local_date
 from shixin.domain.obligations import Obligation
+from shixin.projections.sla_report import percentile
 
 
 class ObligationIndex:
     def __init__(self) -> None:
-        # obligation id -> (kind, verdict if it no longer depends on the time, due date, opened)
-        self._of: dict[str, tuple[str, str | None, date | None, datetime]] = {}
+        # obligation id -> (kind, verdict if it no longer depends on the time, due date, the
+        # summary's rows it counts in)
+        self._of: dict[str, tuple[str, str | None, date | None, tuple[Group, ...]]] = {}
         self._fixed: Counter[tuple[str, str]] = Counter()
         self._due: dict[str, SortedList] = {}  # kind -> due dates of the open obligations
         self._by_due = SortedList()  # (due date, id) of the open obligations: select()'s order
         self._lift_hours: dict[str, float] = {}  # closed department lifts: hours to lift
         self._latest_opened: datetime | None = None
+        # the same per department and per court (`sla_report.summary`'s groups)
+        self._group_fixed: Counter[tuple[Group, str]] = Counter()
+        self._group_due: dict[Group, SortedList] = {}
+        self._department_hours: dict[str, SortedList] = {}
 
     def put(self, key: str, obligation: Obligation | None) -> None:
         """The obligation now recorded under `key` (None: deleted)."""
         old = self._of.pop(key, None)
         if old is not None:
-            kind, fixed, due, _ = old
+            kind, fixed, due, groups = old
             if fixed is not None:
                 self._fixed[(kind, fixed)] -= 1
+                for group in groups:
+                    self._group_fixed[(group, fixed)] -= 1
             else:
                 self._due[kind].remove(due)
                 self._by_due.remove((due, key))
-        self._lift_hours.pop(key, None)
+                for group in groups:
+                    self._group_due[group].remove(due)
+            hours = self._lift_hours.pop(key, None)
+            if hours is not None:
+                self._department_hours[groups[0][1]].remove(hours)
         if obligation is None:
             return
         o = obligation
         if self._latest_opened is None or o.opened_at > self._latest_opened:
             self._latest_opened = o.opened_at
+        groups = _groups(o)
         if o.closed_at is not None or o.due_on is None:
             fixed = o.judged(o.opened_at)  # closed, or never due: the same at any time
             self._fixed[(o.kind, fixed)] += 1
-            self._of[key] = (o.kind, fixed, o.due_on, o.opened_at)
-            if o.kind == "department_lift" and o.closed_at is not None:
-                self._lift_hours[key] = (o.closed_at - o.opened_at).total_seconds() / 3600
+            for group in groups:
+                self._group_fixed[(group, fixed)] += 1
+            self._of[key] = (o.kind, fixed, o.due_on, groups)
+            if o.kind == "department_lift" and o.closed_at is not None and o.department:
+                hours = (o.closed_at - o.opened_at).total_seconds() / 3600
+                self._lift_hours[key] = hours
+                self._department_hours.setdefault(o.department, SortedList()).add(hours)
             return
         self._due.setdefault(o.kind, SortedList()).add(o.due_on)
         self._by_due.add((o.due_on, key))
-        self._of[key] = (o.kind, None, o.due_on, o.opened_at)
+        for group in groups:
+            self._group_due.setdefault(group, SortedList()).add(o.due_on)
+        self._of[key] = (o.kind, None, o.due_on, groups)
 
     def answers_at(self, now: datetime) -> bool:
         """Whether the index can judge at `now`: every obligation was opened by then (else an
@@ -87,3 +108,42 @@ class ObligationIndex:
 
     def lift_hours(self) -> list[float]:
         return list(self._lift_hours.values())
+
+    def summary(self, now: datetime) -> dict[str, Any]:
+        """`sla_report.summary` of every obligation at `now` (`answers_at(now)` must hold)."""
+        today = local_date(now)
+        groups: dict[str, dict[str, dict[str, Any]]] = {"departments": {}, "courts": {}}
+
+        def row(group: Group) -> dict[str, Any]:
+            return groups[group[0]].setdefault(
+                group[1], {"met": 0, "missed": 0, "breached": 0, "open": 0}
+            )
+
+        for (group, verdict), count in sorted(self._group_fixed.items()):
+            if count > 0:
+                row(group)[verdict] += count
+        for group, dues in sorted(self._group_due.items()):
+            breached = dues.bisect_left(today)
+            if breached:
+                row(group)["breached"] += breached
+            if len(dues) > breached:
+                row(group)["open"] += len(dues) - breached
+        for department, hours in sorted(self._department_hours.items()):
+            if hours:
+                figures = row(("departments", department))
+                figures["lift_hours_median"] = round(statistics.median(hours), 2)
+                figures["lift_hours_p95"] = round(percentile(list(hours), 0.95) or 0.0, 2)
+        return groups
+
+
+Group = tuple[str, str]  # ("departments", id) or ("courts", code)
+
+
+def _groups(o: Obligation) -> tuple[Group, ...]:
+    """The summary's rows an obligation counts in (a department's first: its lift times)."""
+    out: list[Group] = []
+    if o.department:
+        out.append(("departments", o.department))
+    if o.court and o.kind != "department_lift":
+        out.append(("courts", o.court))
+    return tuple(out)

@@ -19,7 +19,7 @@ from shixin.domain.sanctions import DepartmentSanction
 from shixin.domain.subjects import SubjectState
 from shixin.projections.dumps import cst
 from shixin.projections.queries import subject_document
-from shixin.projections.sla_report import select
+from shixin.projections.sla_report import select, summary
 from shixin.schemas.dead_letter import DeadLetter
 from shixin.schemas.model_codec import decode_event, decode_model
 from shixin.web.replicas import ReplicaState
@@ -159,6 +159,12 @@ class ReadModels:
         if self.state.deadlines.answers_at(now):
             return self.state.deadlines.counts(now)
         return Counter((o.kind, o.judged(now)) for o in self.obligations() if o.opened_at <= now)
+
+    def sla_summary(self, now: datetime) -> dict[str, Any]:
+        """`shixin query sla`'s summary at `now`."""
+        if self.state.deadlines.answers_at(now):
+            return self.state.deadlines.summary(now)
+        return summary(self.obligations(), now)
 
     def breached_rows(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         """The first `limit` of `obligation_rows(now, "breached")`, without judging them all."""

@@ -27,7 +27,6 @@ from shixin.domain.events import COURT_EVENT_TYPES
 from shixin.domain.reasons import describe_validation_error
 from shixin.domain.sanctions import DepartmentSanction
 from shixin.projections.dumps import cst
-from shixin.projections.sla_report import summary
 from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
 from shixin.schemas.model_codec import encode_model
@@ -349,7 +348,7 @@ class Api:
 
     async def sla(self, request: web.Request) -> web.Response:
         self._require(request, "auditor", "operator")
-        data = summary(self.read.obligations(), self._now(request))
+        data = self.read.sla_summary(self._now(request))
         # as the CLI gives it: no lift figures where nothing was lifted
         return _json(models.SlaSummary.model_validate(data).model_dump(exclude_unset=True))
 
