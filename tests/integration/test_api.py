@@ -169,6 +169,12 @@ async def test_metrics(world: LiveApi):
     )
     assert any(line.startswith('shixin_deadlines{kind="department_lift"') for line in lines)
     assert "shixin_replica_ready 1.0" in lines
+    # every check answered counted, and timed: its histogram's +Inf bucket holds them all
+    checked = sum(v for k, v in values.items() if k.startswith("shixin_checks_total{"))
+    answered = values['shixin_http_requests_total{route="/v1/check",status="200"}']
+    timed = values['shixin_http_request_seconds_bucket{le="+Inf",route="/v1/check"}']
+    assert checked == answered == timed > 0
+    assert values['shixin_http_request_seconds_count{route="/v1/check"}'] == timed
     assert (await world.call("GET", "/metrics"))[0] == 401
     assert (await world.call("GET", "/metrics", "court"))[0] == 403
 

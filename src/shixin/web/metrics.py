@@ -9,13 +9,15 @@ replicas at scrape time; checks and requests are this worker's own counters.
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_left
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import accumulate
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from shixin.domain.catalog import Catalog
@@ -30,53 +32,78 @@ from shixin.web.replicas import Tailer
 log = get_logger(__name__)
 
 
+LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)  # seconds
+
+
 class Metrics:
+    """This worker's counts of checks and requests, and the state of the pipeline.
+
+    Each request counts itself in plain integers, exported at scrape time by a collector
+    (`_RequestCollector`): prometheus-client's own counters and histograms take a lock and go
+    through a value object per increment, 1.8 µs per check of the 60-odd the whole request
+    costs."""
+
     def __init__(self, read: ReadModels, tailer: Tailer | None) -> None:
         self.registry = CollectorRegistry()
-        self.checks = Counter(
-            "shixin_checks",
-            "Interception checks answered by this worker",
-            ["action", "result"],
-            registry=self.registry,
-        )
-        self.requests = Counter(
-            "shixin_http_requests",
-            "HTTP requests answered by this worker",
-            ["route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "shixin_http_request_seconds",
-            "Time to answer an HTTP request",
-            ["route"],
-            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
-            registry=self.registry,
-        )
+        self.checks: dict[tuple[str, bool], int] = {}
+        self.requests: dict[tuple[str, int], int] = {}
+        # route -> (requests per latency bucket, the last for slower than every bound; seconds)
+        self.latency: dict[str, tuple[list[int], list[float]]] = {}
         self.offsets = OffsetsView()
+        self.registry.register(_RequestCollector(self))
         self.registry.register(_StateCollector(read, tailer, self.offsets))
-        # the labelled children, looked up once per label values (a lookup takes a lock and
-        # checks the values; every request counts itself)
-        self._checks: dict[tuple[str, bool], Any] = {}
-        self._requests: dict[tuple[str, int], Any] = {}
-        self._latency: dict[str, Any] = {}
 
     def count_check(self, action: str, allowed: bool) -> None:
-        child = self._checks.get((action, allowed))
-        if child is None:
-            child = self._checks[(action, allowed)] = self.checks.labels(
-                action, "allowed" if allowed else "blocked"
-            )
-        child.inc()
+        key = (action, allowed)
+        self.checks[key] = self.checks.get(key, 0) + 1
 
     def count_request(self, route: str, status: int, seconds: float) -> None:
-        child = self._requests.get((route, status))
-        if child is None:
-            child = self._requests[(route, status)] = self.requests.labels(route, str(status))
-        child.inc()
-        timer = self._latency.get(route)
+        key = (route, status)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        timer = self.latency.get(route)
         if timer is None:
-            timer = self._latency[route] = self.latency.labels(route)
-        timer.observe(seconds)
+            timer = self.latency[route] = ([0] * (len(LATENCY_BUCKETS) + 1), [0.0])
+        timer[0][bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        timer[1][0] += seconds
+
+
+def _bound(seconds: float) -> str:
+    """A bucket's bound as prometheus-client writes it (`repr`: 0.0005, 1.0)."""
+    return repr(seconds)
+
+
+class _RequestCollector(Collector):
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Any]:
+        checks = CounterMetricFamily(
+            "shixin_checks",
+            "Interception checks answered by this worker",
+            labels=["action", "result"],
+        )
+        for (action, allowed), count in sorted(self.metrics.checks.items()):
+            checks.add_metric([action, "allowed" if allowed else "blocked"], count)
+        yield checks
+        requests = CounterMetricFamily(
+            "shixin_http_requests",
+            "HTTP requests answered by this worker",
+            labels=["route", "status"],
+        )
+        for (route, status), count in sorted(self.metrics.requests.items()):
+            requests.add_metric([route, str(status)], count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "shixin_http_request_seconds", "Time to answer an HTTP request", labels=["route"]
+        )
+        for route, (counts, total) in sorted(self.metrics.latency.items()):
+            cumulative = list(accumulate(counts))
+            # the last count (slower than every bound) only in +Inf
+            bounds = zip(LATENCY_BUCKETS, cumulative, strict=False)
+            buckets = [(_bound(b), n) for b, n in bounds]
+            buckets.append(("+Inf", cumulative[-1]))
+            latency.add_metric([route], buckets, sum_value=total[0])
+        yield latency
 
 
 class OffsetsView:
