@@ -26,8 +26,8 @@ from shixin.projections.sla_report import percentile
 class ObligationIndex:
     def __init__(self) -> None:
         # obligation id -> (kind, verdict if it no longer depends on the time, due date, the
-        # summary's rows it counts in)
-        self._of: dict[str, tuple[str, str | None, date | None, tuple[Group, ...]]] = {}
+        # summary's rows it counts in, its department and court)
+        self._of: dict[str, tuple[str, str | None, date | None, tuple[Group, ...], Place]] = {}
         self._fixed: Counter[tuple[str, str]] = Counter()
         self._due: dict[str, SortedList] = {}  # kind -> due dates of the open obligations
         self._by_due = SortedList()  # (due date, id) of the open obligations: select()'s order
@@ -42,7 +42,7 @@ class ObligationIndex:
         """The obligation now recorded under `key` (None: deleted)."""
         old = self._of.pop(key, None)
         if old is not None:
-            kind, fixed, due, groups = old
+            kind, fixed, due, groups, _ = old
             if fixed is not None:
                 self._fixed[(kind, fixed)] -= 1
                 for group in groups:
@@ -66,7 +66,7 @@ class ObligationIndex:
             self._fixed[(o.kind, fixed)] += 1
             for group in groups:
                 self._group_fixed[(group, fixed)] += 1
-            self._of[key] = (o.kind, fixed, o.due_on, groups)
+            self._of[key] = (o.kind, fixed, o.due_on, groups, (o.department, o.court))
             if o.kind == "department_lift" and o.closed_at is not None and o.department:
                 hours = (o.closed_at - o.opened_at).total_seconds() / 3600
                 self._lift_hours[key] = hours
@@ -76,7 +76,7 @@ class ObligationIndex:
         self._by_due.add((o.due_on, key))
         for group in groups:
             self._group_due.setdefault(group, SortedList()).add(o.due_on)
-        self._of[key] = (o.kind, None, o.due_on, groups)
+        self._of[key] = (o.kind, None, o.due_on, groups, (o.department, o.court))
 
     def answers_at(self, now: datetime) -> bool:
         """Whether the index can judge at `now`: every obligation was opened by then (else an
@@ -95,14 +95,26 @@ class ObligationIndex:
                 out[(kind, "open")] += len(dues) - breached
         return out
 
-    def first_breached(self, now: datetime, limit: int) -> list[str]:
-        """The ids of the first `limit` breached obligations in `select`'s order (due date,
-        then id; `answers_at(now)` must hold)."""
+    def breached(
+        self,
+        now: datetime,
+        limit: int | None = None,
+        department: str | None = None,
+        court: str | None = None,
+    ) -> list[str]:
+        """The ids of the breached obligations (of a department, of a court) in `select`'s
+        order (due date, then id), the first `limit` of them (`answers_at(now)` must hold)."""
         today = local_date(now)
         out: list[str] = []
         for due, key in self._by_due:
-            if due >= today or len(out) >= limit:
+            if due >= today or (limit is not None and len(out) >= limit):
                 break
+            if department is not None or court is not None:
+                place = self._of[key][4]
+                if (department is not None and place[0] != department) or (
+                    court is not None and place[1] != court
+                ):
+                    continue
             out.append(key)
         return out
 
@@ -137,6 +149,7 @@ class ObligationIndex:
 
 
 Group = tuple[str, str]  # ("departments", id) or ("courts", code)
+Place = tuple[str | None, str | None]  # an obligation's department and court
 
 
 def _groups(o: Obligation) -> tuple[Group, ...]:

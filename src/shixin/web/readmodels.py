@@ -141,6 +141,9 @@ class ReadModels:
         court: str | None = None,
     ) -> list[dict[str, Any]]:
         """`shixin query obligations --json`'s rows."""
+        if status == "breached" and self.state.deadlines.answers_at(now):
+            ids = self.state.deadlines.breached(now, department=department, court=court)
+            return [self._row(self._obligation(key), now) for key in ids]
         return [
             self._row(o, now) for o in select(self.obligations(), now, status, department, court)
         ]
@@ -170,11 +173,19 @@ class ReadModels:
         """The first `limit` of `obligation_rows(now, "breached")`, without judging them all."""
         if not self.state.deadlines.answers_at(now):
             return self.obligation_rows(now, "breached")[:limit]
-        rows = self.state.obligations
         return [
-            self._row(Obligation.model_validate(rows[key]["obligation"]), now)
-            for key in self.state.deadlines.first_breached(now, limit)
+            self._row(self._obligation(key), now)
+            for key in self.state.deadlines.breached(now, limit)
         ]
+
+    def _obligation(self, key: str) -> Obligation:
+        """One obligation of the replica, parsed (or as parsed before, while the same)."""
+        raw = self.state.obligations.stored(key)
+        hit = self._obligations.get(key)
+        if hit is not None and hit[0] is raw:
+            return hit[1]
+        obligation = Obligation.model_validate(self.state.obligations[key]["obligation"])
+        return obligation
 
     def listed_entries(self) -> int:
         return self.state.entries.count("listed")
