@@ -177,7 +177,6 @@ async def test_metrics(world: LiveApi):
     )
     timed = values['shixin_http_request_seconds_bucket{le="+Inf",route="/v1/check"}']
     assert checked == answered > 0 and timed == requested >= answered
-    assert values['shixin_http_request_seconds_count{route="/v1/check"}'] == timed
     assert (await world.call("GET", "/metrics"))[0] == 401
     assert (await world.call("GET", "/metrics", "court"))[0] == 403
 

@@ -1,4 +1,5 @@
-"""What the dashboard and `/metrics` ask of every obligation, kept as obligations come.
+"""What the dashboard, `/metrics`, `/v1/sla` and `/v1/breaches` ask of every obligation, kept as
+obligations come.
 
 The api's replica of the sla role's `obligations` holds about five obligations per subject (a
 department lift per department binding a subject whose entry left the list, and the courts'
@@ -6,7 +7,9 @@ deadlines). Judging every one at every request (the dashboard refreshes every 2 
 scrapes `/metrics`) took 2.7 µs per obligation once parsed: about 13 s per request at a million
 subjects, every check waiting. A closed obligation's verdict (and one without a due date) does
 not change with time, so it is counted once; an open one with a due date is kept in due-date
-order, and the breached ones at `now` are those due before today (`domain.deadlines.verdict`).
+order, and the breached ones at `now` are those due before today (`domain.deadlines.verdict`);
+the same per department and per court for the SLA summary, with each department's lift times in
+order for its median and 95th percentile.
 """
 
 from __future__ import annotations
