@@ -1,7 +1,7 @@
 """The api's obligation index (`web/obligation_index.py`): the dashboard's and `/metrics`'
-deadline counts, the breaches (of a department, of a court), the lift times and `/v1/sla`'s
-summary, always what judging every obligation gives, through obligations opened, closed,
-replaced and deleted, at any time of judgement."""
+deadline counts, the listings of `/v1/obligations` and `/v1/breaches` (of a department, of a
+court), the lift times and `/v1/sla`'s summary, always what judging every obligation gives,
+through obligations opened, closed, replaced and deleted, at any time of judgement."""
 
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ def _judged_all(read: ReadModels, now: datetime) -> dict[str, Any]:
     return {
         "counts": Counter((o.kind, o.judged(now)) for o in everything if o.opened_at <= now),
         "breached": [o.id for o in select(everything, now, "breached")][:3],
-        "breached_of": {
-            (d, c): [o.id for o in select(everything, now, "breached", d, c)]
+        "listed": {
+            (v, d, c): [o.id for o in select(everything, now, v, d, c)]
+            for v in (None, "open", "met", "missed", "breached")
             for d in (None, "aviation")
             for c in (None, "C1")
         },
@@ -92,8 +93,8 @@ def test_the_index_answers_as_judging_every_obligation(steps: list[Any], days: l
         expected = _judged_all(read, now)
         assert read.deadline_counts(now) == +expected["counts"]
         assert [r["id"] for r in read.breached_rows(now, 3)] == expected["breached"]
-        for (d, c), ids in expected["breached_of"].items():
-            assert [r["id"] for r in read.obligation_rows(now, "breached", d, c)] == ids
+        for (v, d, c), ids in expected["listed"].items():
+            assert [r["id"] for r in read.obligation_rows(now, v, d, c)] == ids
         assert sorted(read.lift_hours()) == expected["lift_hours"]
         assert read.sla_summary(now) == expected["summary"]
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime
+from heapq import merge
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -34,6 +36,8 @@ class ObligationIndex:
         self._fixed: Counter[tuple[str, str]] = Counter()
         self._due: dict[str, SortedList] = {}  # kind -> due dates of the open obligations
         self._by_due = SortedList()  # (due date, id) of the open obligations: select()'s order
+        # verdict -> (due date's text or "9999", id) of the obligations judged so at any time
+        self._fixed_order: dict[str, SortedList] = {}
         self._lift_hours: dict[str, float] = {}  # closed department lifts: hours to lift
         self._latest_opened: datetime | None = None
         # the same per department and per court (`sla_report.summary`'s groups)
@@ -48,6 +52,7 @@ class ObligationIndex:
             kind, fixed, due, groups, _ = old
             if fixed is not None:
                 self._fixed[(kind, fixed)] -= 1
+                self._fixed_order[fixed].remove(_order(due, key))
                 for group in groups:
                     self._group_fixed[(group, fixed)] -= 1
             else:
@@ -67,6 +72,7 @@ class ObligationIndex:
         if o.closed_at is not None or o.due_on is None:
             fixed = o.judged(o.opened_at)  # closed, or never due: the same at any time
             self._fixed[(o.kind, fixed)] += 1
+            self._fixed_order.setdefault(fixed, SortedList()).add(_order(o.due_on, key))
             for group in groups:
                 self._group_fixed[(group, fixed)] += 1
             self._of[key] = (o.kind, fixed, o.due_on, groups, (o.department, o.court))
@@ -112,14 +118,35 @@ class ObligationIndex:
         for due, key in self._by_due:
             if due >= today or (limit is not None and len(out) >= limit):
                 break
-            if department is not None or court is not None:
-                place = self._of[key][4]
-                if (department is not None and place[0] != department) or (
-                    court is not None and place[1] != court
-                ):
-                    continue
-            out.append(key)
+            if self._placed(key, department, court):
+                out.append(key)
         return out
+
+    def listed(
+        self, now: datetime, status: str | None, department: str | None, court: str | None
+    ) -> list[str]:
+        """The ids `sla_report.select` gives, in its order (`answers_at(now)` must hold)."""
+        if status == "breached":
+            return self.breached(now, None, department, court)
+        today = local_date(now)
+        runs: list[Iterable[tuple[str, str]]] = []
+        if status in (None, "open"):  # open ones not yet due, and never-due ones
+            start = self._by_due.bisect_left((today, ""))
+            runs.append(_order(due, key) for due, key in self._by_due.islice(start))
+        if status is None:
+            runs.append(_order(due, key) for due, key in self._by_due.islice(0, start))
+            runs += self._fixed_order.values()
+        elif status in self._fixed_order:
+            runs.append(self._fixed_order[status])
+        return [key for _, key in merge(*runs) if self._placed(key, department, court)]
+
+    def _placed(self, key: str, department: str | None, court: str | None) -> bool:
+        if department is None and court is None:
+            return True
+        place = self._of[key][4]
+        return (department is None or place[0] == department) and (
+            court is None or place[1] == court
+        )
 
     def lift_hours(self) -> list[float]:
         return list(self._lift_hours.values())
@@ -153,6 +180,11 @@ class ObligationIndex:
 
 Group = tuple[str, str]  # ("departments", id) or ("courts", code)
 Place = tuple[str | None, str | None]  # an obligation's department and court
+
+
+def _order(due: date | None, key: str) -> tuple[str, str]:
+    """`sla_report.select`'s sort key."""
+    return (due.isoformat() if due else "9999", key)
 
 
 def _groups(o: Obligation) -> tuple[Group, ...]:

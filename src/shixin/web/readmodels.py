@@ -141,8 +141,8 @@ class ReadModels:
         court: str | None = None,
     ) -> list[dict[str, Any]]:
         """`shixin query obligations --json`'s rows."""
-        if status == "breached" and self.state.deadlines.answers_at(now):
-            ids = self.state.deadlines.breached(now, department=department, court=court)
+        if self.state.deadlines.answers_at(now):
+            ids = self.state.deadlines.listed(now, status, department, court)
             return [self._row(self._obligation(key), now) for key in ids]
         return [
             self._row(o, now) for o in select(self.obligations(), now, status, department, court)
