@@ -104,8 +104,9 @@ async def test_check_is_what_shixin_check_gives(world: LiveApi):
 async def test_obligations_breaches_and_sla_are_what_the_cli_gives(world: LiveApi):
     now = datetime.fromisoformat(NOW)
     held = await monitored_obligations(world.bootstrap, world.settings)
-    status, rows = await world.call("GET", "/v1/obligations", "operator", params={"now": NOW})
+    status, page = await world.call("GET", "/v1/obligations", "operator", params={"now": NOW})
     assert status == 200
+    rows = page["items"]
     expected = [
         {
             **o.model_dump(mode="json"),
@@ -115,7 +116,18 @@ async def test_obligations_breaches_and_sla_are_what_the_cli_gives(world: LiveAp
         }
         for o in select(held, now)
     ]
-    assert rows == expected
+    assert rows == expected and page["total"] == len(expected)
+    assert (page["page"], page["page_size"]) == (1, 100)
+    # paged: the same rows, two at a time, and past the end an empty page of the same total
+    pages = [
+        (await world.call("GET", "/v1/obligations", "operator", params=params))[1]
+        for params in (
+            {"now": NOW, "page_size": "2", "page": str(n)}
+            for n in range(1, (len(expected) + 1) // 2 + 2)
+        )
+    ]
+    assert [r for p in pages for r in p["items"]] == expected
+    assert {p["total"] for p in pages} == {len(expected)} and pages[-1]["items"] == []
     kinds = {(r["kind"], r["department"], r["verdict"]) for r in rows}
     assert ("court_exit", None, "met") in kinds
     assert ("department_lift", "aviation", "met") in kinds
@@ -123,17 +135,19 @@ async def test_obligations_breaches_and_sla_are_what_the_cli_gives(world: LiveAp
     assert ("department_lift", "education", "breached") in kinds
 
     status, breaches = await world.call("GET", "/v1/breaches", "auditor", params={"now": NOW})
-    assert status == 200 and breaches == [r for r in rows if r["verdict"] == "breached"]
+    assert status == 200 and breaches["items"] == [r for r in rows if r["verdict"] == "breached"]
     status, only = await world.call(
         "GET", "/v1/obligations", "operator", params={"now": NOW, "status": "met"}
     )
-    assert status == 200 and {r["verdict"] for r in only} == {"met"}
+    assert status == 200 and {r["verdict"] for r in only["items"]} == {"met"}
     status, body = await world.call("GET", "/v1/sla", "operator", params={"now": NOW})
     assert status == 200 and body == summary(held, now)
     assert body["departments"]["education"]["breached"] == 1
     bad = await world.call("GET", "/v1/sla", "operator", params={"now": "yesterday"})
     assert bad[0] == 400
     bad = await world.call("GET", "/v1/obligations", "operator", params={"status": "late"})
+    assert bad[0] == 400
+    bad = await world.call("GET", "/v1/breaches", "operator", params={"page_size": "1001"})
     assert bad[0] == 400
 
 
@@ -304,7 +318,8 @@ async def test_a_department_reads_only_its_own_sanctions(world: LiveApi):
     ):
         status, body = await world.call("GET", path, "aviation")
         assert status == 403, (path, body)
-    status, rows = await world.call("GET", "/v1/obligations", "aviation", params={"now": NOW})
+    status, page = await world.call("GET", "/v1/obligations", "aviation", params={"now": NOW})
+    rows = page["items"]
     assert status == 200 and rows and {r["department"] for r in rows} == {"aviation"}
     status, page = await world.call(
         "GET", "/v1/departments/aviation/sanctions", "aviation", params={"state": "lifted"}

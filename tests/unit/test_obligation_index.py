@@ -1,7 +1,8 @@
 """The api's obligation index (`web/obligation_index.py`): the dashboard's and `/metrics`'
 deadline counts, the listings of `/v1/obligations` and `/v1/breaches` (of a department, of a
-court), the lift times and `/v1/sla`'s summary, always what judging every obligation gives,
-through obligations opened, closed, replaced and deleted, at any time of judgement."""
+court; their totals and any page of them), the lift times and `/v1/sla`'s summary, always what
+judging every obligation gives, through obligations opened, closed, replaced and deleted, at
+any time of judgement."""
 
 from __future__ import annotations
 
@@ -94,7 +95,15 @@ def test_the_index_answers_as_judging_every_obligation(steps: list[Any], days: l
         assert read.deadline_counts(now) == +expected["counts"]
         assert [r["id"] for r in read.breached_rows(now, 3)] == expected["breached"]
         for (v, d, c), ids in expected["listed"].items():
-            assert [r["id"] for r in read.obligation_rows(now, v, d, c)] == ids
+            total, rows = read.obligation_page(now, v, d, c)
+            assert (total, [r["id"] for r in rows]) == (len(ids), ids)
+            for offset in range(len(ids) + 2):  # every page of 1 and of 3, and past the end
+                assert read.obligation_page(now, v, d, c, offset, 1)[1] == rows[offset : offset + 1]
+                if state.deadlines.answers_at(now):
+                    assert state.deadlines.page(now, v, d, c, offset, 3) == (
+                        len(ids),
+                        ids[offset : offset + 3],
+                    )
         assert sorted(read.lift_hours()) == expected["lift_hours"]
         assert read.sla_summary(now) == expected["summary"]
 

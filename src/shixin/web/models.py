@@ -80,6 +80,15 @@ class ObligationRow(_Out):
     verdict: Verdict
 
 
+class ObligationPage(_Out):
+    """A page of `shixin query obligations --json`'s rows, in its order (due date, then id)."""
+
+    total: int
+    page: int
+    page_size: int
+    items: list[ObligationRow]
+
+
 class SlaRow(_Out):
     met: int
     missed: int

@@ -26,7 +26,7 @@ _RESPONSES: list[tuple[type[BaseModel], Literal["validation", "serialization"]]]
     (models.SubjectView, "serialization"),
     (Entry, "serialization"),
     (CheckResult, "serialization"),
-    (models.ObligationRow, "serialization"),
+    (models.ObligationPage, "serialization"),
     (models.SlaSummary, "serialization"),
     (models.SanctionPage, "serialization"),
     (DepartmentSanction, "serialization"),
@@ -243,8 +243,8 @@ def document(catalog: Catalog) -> dict[str, Any]:
                 "Obligations (deadlines) judged now (auditor, operator; a department: its own)",
                 {
                     "200": _json(
-                        {"type": "array", "items": _ref("ObligationRow")},
-                        "as `shixin query obligations --json`",
+                        _ref("ObligationPage"),
+                        "a page of `shixin query obligations --json`'s rows, in its order",
                     )
                 },
                 params=[
@@ -252,6 +252,7 @@ def document(catalog: Catalog) -> dict[str, Any]:
                     _param("department", "query", {"type": "string"}, ""),
                     _param("court", "query", {"type": "string"}, "court code"),
                     NOW,
+                    *_page(100, 1000),
                 ],
                 errors=bad_query,
             )
@@ -259,11 +260,12 @@ def document(catalog: Catalog) -> dict[str, Any]:
         "/v1/breaches": {
             "get": _op(
                 "Breached obligations (auditor, operator; a department: its own)",
-                {"200": _json({"type": "array", "items": _ref("ObligationRow")}, "breached now")},
+                {"200": _json(_ref("ObligationPage"), "breached now, the longest due first")},
                 params=[
                     _param("department", "query", {"type": "string"}, ""),
                     _param("court", "query", {"type": "string"}, "court code"),
                     NOW,
+                    *_page(100, 1000),
                 ],
                 errors=bad_query,
             )

@@ -133,20 +133,23 @@ class ReadModels:
                 del cache[key]
         return out
 
-    def obligation_rows(
+    def obligation_page(
         self,
         now: datetime,
         status: str | None = None,
         department: str | None = None,
         court: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """`shixin query obligations --json`'s rows."""
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """How many of `shixin query obligations --json`'s rows there are, and `limit` of them
+        from `offset`."""
         if self.state.deadlines.answers_at(now):
-            ids = self.state.deadlines.listed(now, status, department, court)
-            return [self._row(self._obligation(key), now) for key in ids]
-        return [
-            self._row(o, now) for o in select(self.obligations(), now, status, department, court)
-        ]
+            total, ids = self.state.deadlines.page(now, status, department, court, offset, limit)
+            return total, [self._row(self._obligation(key), now) for key in ids]
+        found = select(self.obligations(), now, status, department, court)
+        shown = found[offset : None if limit is None else offset + limit]
+        return len(found), [self._row(o, now) for o in shown]
 
     @staticmethod
     def _row(o: Obligation, now: datetime) -> dict[str, Any]:
@@ -170,13 +173,8 @@ class ReadModels:
         return summary(self.obligations(), now)
 
     def breached_rows(self, now: datetime, limit: int) -> list[dict[str, Any]]:
-        """The first `limit` of `obligation_rows(now, "breached")`, without judging them all."""
-        if not self.state.deadlines.answers_at(now):
-            return self.obligation_rows(now, "breached")[:limit]
-        return [
-            self._row(self._obligation(key), now)
-            for key in self.state.deadlines.breached(now, limit)
-        ]
+        """The first `limit` breached obligations' rows."""
+        return self.obligation_page(now, "breached", limit=limit)[1]
 
     def _obligation(self, key: str) -> Obligation:
         """One obligation of the replica, parsed (or as parsed before, while the same)."""

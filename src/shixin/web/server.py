@@ -332,16 +332,27 @@ class Api:
         if principal.department:
             self._own_department(principal, department or principal.department)
             department = principal.department
-        rows = self.read.obligation_rows(
+        page = self._int(request, "page", 1, 1, 100_000)
+        size = self._int(request, "page_size", 100, 1, 1000)
+        total, rows = self.read.obligation_page(
             self._now(request),
             status or self._choice(request, "status", VERDICTS),
             department,
             request.query.get("court"),
+            offset=(page - 1) * size,
+            limit=size,
         )
         subjects = [r["subject_id"] for r in rows if r["subject_id"]]
         if subjects:
             self.access.record(principal, request.method, request.path, subjects)
-        return _json([models.ObligationRow.model_validate(r).model_dump() for r in rows])
+        return _json(
+            models.ObligationPage(
+                total=total,
+                page=page,
+                page_size=size,
+                items=[models.ObligationRow.model_validate(r) for r in rows],
+            )
+        )
 
     async def breaches(self, request: web.Request) -> web.Response:
         return await self.obligations(request, status="breached")
