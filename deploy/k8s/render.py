@@ -66,7 +66,7 @@ SIZES: dict[str, dict[str, Any]] = {
     "court": {"replicas": 2, "cpu": "500m", "memory": "1Gi", "limit": "2Gi"},
     "sla": {"replicas": 1, "cpu": "100m", "memory": "256Mi", "limit": "512Mi"},
     # the api replicates every subject, entry, department row and obligation in RAM, packed:
-    # about 11 KB per subject (OPERATIONS.md): 48 GiB holds about 4 million subjects
+    # about 10 KB per subject (OPERATIONS.md): 48 GiB holds about 4.5 million subjects
     "api": {"replicas": 2, "cpu": "1", "memory": "48Gi", "limit": "56Gi"},
     "department": {"replicas": 1, "cpu": "100m", "memory": "256Mi", "limit": "512Mi"},
 }

@@ -11,6 +11,7 @@ import json
 import random
 from collections import Counter
 from typing import Any
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,7 +19,8 @@ from hypothesis import strategies as st
 from shixin.runtime.catalogs import get_catalog
 from shixin.web.readmodels import ReadModels
 from shixin.web.replicas import ENFORCED_STATES, ReplicaState
-from shixin.web.rows import DICTIONARY_ROWS
+from shixin.web import rows as rows_module
+from shixin.web.rows import DICTIONARY_ROWS, Rows
 
 CATALOG = get_catalog()
 DEPARTMENTS = [d.id for d in CATALOG.departments[:4]]
@@ -60,10 +62,15 @@ def _recount(state: ReplicaState) -> tuple[dict[str, dict[str, int]], int]:
 @settings(max_examples=200, deadline=None)
 @given(changes)
 def test_department_counts_and_pages_follow_every_change(steps: list[Any]) -> None:
+    with mock.patch.object(rows_module, "DICTIONARY_ROWS", 16):  # a dictionary sooner
+        _department_counts_and_pages_follow_every_change(steps)
+
+
+def _department_counts_and_pages_follow_every_change(steps: list[Any]) -> None:
     state = ReplicaState(CATALOG)
     read = ReadModels(state, CATALOG)
     for d, dept in enumerate(DEPARTMENTS[:2]):  # enough rows for these two to pack theirs
-        for n in range(DICTIONARY_ROWS + d):
+        for n in range(rows_module.DICTIONARY_ROWS + d):
             state.sanctions[dept][f"X{n}"] = _sanction(f"X{n}", STATES[n % len(STATES)])
     for step, (d, s, st_) in enumerate(steps):
         rows = state.sanctions[DEPARTMENTS[d]]
@@ -134,3 +141,12 @@ def test_rows_are_kept_packed_and_read_as_fresh_dicts() -> None:
     del rows["S1"]
     assert "S1" not in rows and "S1" not in rows.labelled("applied")
     assert "S1" not in rows.ordered()
+
+
+def test_a_table_of_rows_with_nothing_to_train_on_is_packed_without_a_dictionary() -> None:
+    rows = Rows()
+    for n in range(DICTIONARY_ROWS + 3):
+        rows.put_raw(f"K{n}", b"")  # zstd trains no dictionary on empty rows
+    rows.put_raw("K1", b"{}")
+    assert rows.json("K0") == b"" and rows.json("K1") == b"{}"
+    assert (rows.stored("K1") or b"")[:1] == b"\x00"  # packed all the same
