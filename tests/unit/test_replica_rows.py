@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shixin.runtime.catalogs import get_catalog
+from shixin.web import rows as rows_module
 from shixin.web.readmodels import ReadModels
 from shixin.web.replicas import ENFORCED_STATES, ReplicaState
-from shixin.web import rows as rows_module
 from shixin.web.rows import DICTIONARY_ROWS, Rows
 
 CATALOG = get_catalog()
