@@ -64,7 +64,7 @@ async def test_the_dashboard_shows_the_pipeline_and_keeps_up(
             await producer.stop()
         await api.settle()
         status, data = await api.call("GET", "/v1/dashboard", "operator")
-        assert data["listed_entries"] == 2 and data["lift_hours"]
+        assert data["listed_entries"] == 2 and data["lift_times"]["closed"]
         await page.wait_for_function(
             "() => document.querySelector('#listed-entries').textContent === '2'",
             timeout=TIMEOUT_MS,
@@ -76,8 +76,9 @@ async def test_the_dashboard_shows_the_pipeline_and_keeps_up(
         assert await _number(page, "deadlines-met") == data["deadlines"]["met"] > 0
         bars = page.locator("#lift-svg rect.bar")
         counts = [int(await bars.nth(i).get_attribute("data-count") or 0) for i in range(7)]
-        assert sum(counts) == len(data["lift_hours"])
-        assert f"{len(data['lift_hours'])} lifts" in (
+        assert counts == [b["count"] for b in data["lift_times"]["bins"]]
+        assert sum(counts) == data["lift_times"]["closed"]
+        assert f"{data['lift_times']['closed']} lifts" in (
             await page.text_content("#lift-summary") or ""
         )
         letters = await page.locator("#dead-letters tbody tr").all_inner_texts()

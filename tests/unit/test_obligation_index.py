@@ -7,6 +7,7 @@ any time of judgement."""
 from __future__ import annotations
 
 import json
+import statistics
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,7 +17,13 @@ from hypothesis import strategies as st
 
 from shixin.domain.deadlines import CST
 from shixin.domain.obligations import Obligation
-from shixin.projections.sla_report import select, summary
+from shixin.projections.sla_report import (
+    HOUR_BINS,
+    hours_distribution,
+    percentile,
+    select,
+    summary,
+)
 from shixin.runtime.catalogs import get_catalog
 from shixin.web.readmodels import ReadModels
 from shixin.web.replicas import ReplicaState
@@ -104,7 +111,7 @@ def test_the_index_answers_as_judging_every_obligation(steps: list[Any], days: l
                         len(ids),
                         ids[offset : offset + 3],
                     )
-        assert sorted(read.lift_hours()) == expected["lift_hours"]
+        assert read.lift_times() == hours_distribution(expected["lift_hours"])
         assert read.sla_summary(now) == expected["summary"]
 
 
@@ -136,3 +143,24 @@ def test_lift_times_per_department_are_the_reports() -> None:
     assert state.deadlines.answers_at(now)
     assert read.sla_summary(now) == summary(read.obligations(), now)
     assert read.sla_summary(now)["departments"]["aviation"]["lift_hours_p95"] > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0.0, 0.5, 1.0, 23.9, 24.0, 47.0, 72.0, 240.0, 999.0]) | st.floats(0, 500)
+    )
+)
+def test_the_distribution_of_hours_is_counted_as_one_by_one(hours: list[float]) -> None:
+    """Bins by bisection, median and 95th percentile by index: what counting each gives."""
+    found = hours_distribution(sorted(hours))
+    assert found["closed"] == len(hours)
+    assert [b["count"] for b in found["bins"]] == [
+        sum(1 for h in hours if h >= low and (high is None or h < high))
+        for low, high, _ in HOUR_BINS
+    ]
+    if hours:
+        assert found["median_hours"] == round(statistics.median(hours), 2)
+        assert found["p95_hours"] == round(percentile(hours, 0.95) or 0.0, 2)
+    else:
+        assert found["median_hours"] is found["p95_hours"] is None

@@ -11,7 +11,6 @@ letters cannot be told apart by court, so they are never filtered.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -22,7 +21,7 @@ from shixin.domain.deadlines import local_date
 from shixin.domain.obligations import Obligation, end_of_day
 from shixin.domain.subjects import SubjectState
 from shixin.projections.dumps import CST, cst
-from shixin.projections.sla_report import percentile, summary
+from shixin.projections.sla_report import hours_distribution, summary
 
 if TYPE_CHECKING:
     from shixin.audit.replay import Replay
@@ -33,15 +32,6 @@ ENTRY_STATES = ("warned", "listed", "shielded", "revoked")
 VERDICTS = ("open", "met", "missed", "breached")
 SANCTION_STATES = ("applied", "pending_apply", "pending_lift", "retained", "lifted")
 # time-to-act bins in hours: the deadlines are 3 days, so the bins cut at each day up to it
-HOUR_BINS: tuple[tuple[float, float | None, str], ...] = (
-    (0, 1, "< 1 h"),
-    (1, 24, "1–24 h"),
-    (24, 48, "1–2 d"),
-    (48, 72, "2–3 d"),
-    (72, 120, "3–5 d"),
-    (120, 240, "5–10 d"),
-    (240, None, "≥ 10 d"),
-)
 _SOURCE_RANK = {"court": 0, "department": 1, "deadline": 2}
 
 
@@ -340,23 +330,9 @@ def _court_rows(
 
 def _distribution(closed: Sequence[Obligation]) -> dict[str, Any]:
     """How long the closed obligations took, in hours, binned."""
-    hours = [(o.closed_at - o.opened_at).total_seconds() / 3600 for o in closed if o.closed_at]
-    bins = [
-        {
-            "label": label,
-            "from_hours": low,
-            "to_hours": high,
-            "count": sum(1 for h in hours if h >= low and (high is None or h < high)),
-        }
-        for low, high, label in HOUR_BINS
-    ]
-    return {
-        "unit": "hours",
-        "closed": len(hours),
-        "median_hours": round(statistics.median(hours), 2) if hours else None,
-        "p95_hours": round(percentile(hours, 0.95) or 0.0, 2) if hours else None,
-        "bins": bins,
-    }
+    return hours_distribution(
+        sorted((o.closed_at - o.opened_at).total_seconds() / 3600 for o in closed if o.closed_at)
+    )
 
 
 def _month(moment: str) -> str:

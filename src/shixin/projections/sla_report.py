@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import statistics
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,12 +43,56 @@ def select(
     )
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
+# how long closed obligations took, binned (the audit report's and the dashboard's charts)
+HOUR_BINS: tuple[tuple[float, float | None, str], ...] = (
+    (0, 1, "< 1 h"),
+    (1, 24, "1–24 h"),
+    (24, 48, "1–2 d"),
+    (48, 72, "2–3 d"),
+    (72, 120, "3–5 d"),
+    (120, 240, "5–10 d"),
+    (240, None, "≥ 10 d"),
+)
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    return percentile_of_sorted(sorted(values), q)
+
+
+def percentile_of_sorted(ordered: Sequence[float], q: float) -> float | None:
+    if not ordered:
         return None
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
-    return ordered[index]
+    return ordered[max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))]
+
+
+def median_of_sorted(ordered: Sequence[float]) -> float | None:
+    """`statistics.median` of values already in order (no copy, no sort)."""
+    n = len(ordered)
+    if not n:
+        return None
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def hours_distribution(ordered: Sequence[float]) -> dict[str, Any]:
+    """Durations in hours, in order: how many, median, 95th percentile, and per `HOUR_BINS`
+    (counted by bisection: a million durations cost as little as ten)."""
+    median, p95 = median_of_sorted(ordered), percentile_of_sorted(ordered, 0.95)
+    return {
+        "unit": "hours",
+        "closed": len(ordered),
+        "median_hours": None if median is None else round(median, 2),
+        "p95_hours": None if p95 is None else round(p95, 2),
+        "bins": [
+            {
+                "label": label,
+                "from_hours": low,
+                "to_hours": high,
+                "count": (len(ordered) if high is None else bisect_left(ordered, high))
+                - bisect_left(ordered, low),
+            }
+            for low, high, label in HOUR_BINS
+        ],
+    }
 
 
 def summary(obligations: Iterable[Obligation], now: datetime) -> dict[str, Any]:
@@ -71,6 +115,7 @@ def summary(obligations: Iterable[Obligation], now: datetime) -> dict[str, Any]:
             lift_hours[o.department].append((o.closed_at - o.opened_at).total_seconds() / 3600)
     for department, hours in lift_hours.items():
         row = groups["departments"][department]
-        row["lift_hours_median"] = round(statistics.median(hours), 2)
-        row["lift_hours_p95"] = round(percentile(hours, 0.95) or 0.0, 2)
+        hours.sort()
+        row["lift_hours_median"] = round(median_of_sorted(hours) or 0.0, 2)
+        row["lift_hours_p95"] = round(percentile_of_sorted(hours, 0.95) or 0.0, 2)
     return groups

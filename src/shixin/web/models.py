@@ -142,6 +142,21 @@ class RecentDeadLetter(_Out):
     offset: int
 
 
+class HoursBin(_Out):
+    label: str
+    from_hours: float
+    to_hours: float | None = Field(description="none: no upper bound")
+    count: int
+
+
+class HoursDistribution(_Out):
+    unit: Literal["hours"]
+    closed: int = Field(description="how many were done")
+    median_hours: float | None
+    p95_hours: float | None
+    bins: list[HoursBin]
+
+
 class Dashboard(_Out):
     now: str
     ready: bool
@@ -154,7 +169,7 @@ class Dashboard(_Out):
     breached: list[ObligationRow]
     recent_events: list[RecentEvent]
     recent_dead_letters: list[RecentDeadLetter]
-    lift_hours: list[float] = Field(description="time to lift of every lift done, in hours")
+    lift_times: HoursDistribution = Field(description="time to lift of the lifts done")
 
 
 class Health(_Out):

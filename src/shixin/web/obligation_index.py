@@ -15,7 +15,6 @@ breaches without the event loop (and every check) waiting on one request.
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -27,7 +26,11 @@ from sortedcontainers import SortedList
 
 from shixin.domain.deadlines import local_date
 from shixin.domain.obligations import Obligation
-from shixin.projections.sla_report import percentile
+from shixin.projections.sla_report import (
+    hours_distribution,
+    median_of_sorted,
+    percentile_of_sorted,
+)
 
 OrderKey = tuple[str, str]  # (due date's ISO text, or "9999" without one; id): select()'s order
 Run = tuple[SortedList, int, int]  # a slice [lo, hi) of a list of order keys
@@ -114,6 +117,7 @@ class ObligationIndex:
         self._tallies: dict[tuple[str, ...], _Counts | _Listing] = {}
         self._lift_hours: dict[str, float] = {}  # closed department lifts: hours to lift
         self._department_hours: dict[str, SortedList] = {}
+        self._hours = SortedList()  # every department's
         self._dates: dict[date, str] = {}  # one ISO text per due date (shared by the keys)
         self._where: dict[tuple[str, str | None, str | None], tuple[Tallies, Place]] = {}
         self._latest_opened: datetime | None = None
@@ -128,6 +132,7 @@ class ObligationIndex:
             hours = self._lift_hours.pop(key, None)
             if hours is not None:
                 self._department_hours[place[0] or ""].remove(hours)
+                self._hours.remove(hours)
         if obligation is None:
             return
         o = obligation
@@ -151,6 +156,7 @@ class ObligationIndex:
             hours = (o.closed_at - o.opened_at).total_seconds() / 3600
             self._lift_hours[key] = hours
             self._department_hours.setdefault(o.department, SortedList()).add(hours)
+            self._hours.add(hours)
 
     def _iso(self, due: date | None) -> str:
         if due is None:
@@ -216,8 +222,9 @@ class ObligationIndex:
         found = self._tallies.get(tally)
         return found.runs(status, today) if isinstance(found, _Listing) else []
 
-    def lift_hours(self) -> list[float]:
-        return list(self._lift_hours.values())
+    def lift_times(self) -> dict[str, Any]:
+        """`sla_report.hours_distribution` of the hours to lift of every department lift done."""
+        return hours_distribution(self._hours)
 
     def summary(self, now: datetime) -> dict[str, Any]:
         """`sla_report.summary` of every obligation at `now`."""
@@ -233,8 +240,8 @@ class ObligationIndex:
         for department, hours in sorted(self._department_hours.items()):
             if hours:
                 figures = groups["departments"][department]
-                figures["lift_hours_median"] = round(statistics.median(hours), 2)
-                figures["lift_hours_p95"] = round(percentile(list(hours), 0.95) or 0.0, 2)
+                figures["lift_hours_median"] = round(median_of_sorted(hours) or 0.0, 2)
+                figures["lift_hours_p95"] = round(percentile_of_sorted(hours, 0.95) or 0.0, 2)
         return groups
 
 

@@ -252,9 +252,9 @@ class ReadModels:
             )
         return out
 
-    def lift_hours(self) -> list[float]:
-        """Hours from owing a lift to doing it, of every department lift done."""
-        return self.state.deadlines.lift_hours()
+    def lift_times(self) -> dict[str, Any]:
+        """How long every department lift done took (`sla_report.hours_distribution`)."""
+        return self.state.deadlines.lift_times()
 
 
 def mask_ids(text: str) -> str:

@@ -536,7 +536,7 @@ class Api:
                     models.RecentDeadLetter.model_validate(r)
                     for r in self.read.recent_dead_letters()
                 ],
-                lift_hours=[round(h, 3) for h in self.read.lift_hours()],
+                lift_times=models.HoursDistribution.model_validate(self.read.lift_times()),
             )
         )
 

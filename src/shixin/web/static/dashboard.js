@@ -4,15 +4,6 @@
 "use strict";
 
 const REFRESH_MS = 2000;
-const BUCKETS = [
-  ["< 1 h", 0, 1],
-  ["1-6 h", 1, 6],
-  ["6-24 h", 6, 24],
-  ["1-2 d", 24, 48],
-  ["2-3 d", 48, 72],
-  ["3-7 d", 72, 168],
-  ["> 7 d", 168, Infinity],
-];
 let refreshes = 0;
 
 function token() {
@@ -51,17 +42,11 @@ function svg(name, attrs, content) {
   return node;
 }
 
-function median(values) {
-  if (!values.length) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function drawLiftChart(hours) {
-  const counts = BUCKETS.map(([, lo, hi]) => hours.filter((h) => h >= lo && h < hi).length);
+// the server bins the lifts (sla_report.hours_distribution): at a million subjects, millions
+function drawLiftChart(lifts) {
+  const counts = lifts.bins.map((bin) => bin.count);
   const width = 560, height = 180, left = 40, bottom = 30, top = 10;
-  const barWidth = (width - left) / BUCKETS.length;
+  const barWidth = (width - left) / lifts.bins.length;
   const most = Math.max(1, ...counts);
   const chart = svg("svg", {
     width, height, viewBox: `0 0 ${width} ${height}`, role: "img", id: "lift-svg",
@@ -75,16 +60,18 @@ function drawLiftChart(hours) {
     const x = left + i * barWidth + 4;
     const bar = svg("rect", {
       class: "bar", x, y: height - bottom - barHeight, width: barWidth - 8, height: barHeight,
-      "data-bucket": BUCKETS[i][0], "data-count": count,
+      "data-bucket": lifts.bins[i].label, "data-count": count,
     });
-    bar.appendChild(svg("title", {}, `${BUCKETS[i][0]}: ${count}`));
+    bar.appendChild(svg("title", {}, `${lifts.bins[i].label}: ${count}`));
     chart.appendChild(bar);
-    chart.appendChild(svg("text", { x: x + 2, y: height - bottom + 14 }, BUCKETS[i][0]));
+    chart.appendChild(svg("text", { x: x + 2, y: height - bottom + 14 }, lifts.bins[i].label));
     if (count) chart.appendChild(svg("text", { x: x + 2, y: height - bottom - barHeight - 3 }, String(count)));
   });
   document.getElementById("lift-chart").replaceChildren(chart);
-  const m = median(hours);
-  text("lift-summary", hours.length ? `${hours.length} lifts, median ${m.toFixed(1)} h` : "no lift yet");
+  text(
+    "lift-summary",
+    lifts.closed ? `${lifts.closed} lifts, median ${lifts.median_hours.toFixed(1)} h` : "no lift yet",
+  );
 }
 
 function show(data) {
@@ -108,7 +95,7 @@ function show(data) {
   rows("dead-letters", data.recent_dead_letters, (d) => [
     [d.at], [d.reason], [`${d.topic}/${d.partition}@${d.offset}`],
   ]);
-  drawLiftChart(data.lift_hours);
+  drawLiftChart(data.lift_times);
 }
 
 async function refresh() {
