@@ -85,7 +85,7 @@ class ReplicaState:
         }
         self.deadlines = ObligationIndex()
         self.obligations = Rows(on_put=self._obligation_put)
-        self.public = PublicList()
+        self.public = PublicList(self.entries.get)
         self.recent_events: deque[Recent] = deque(maxlen=RECENT)
         self.recent_dead_letters: deque[Recent] = deque(maxlen=RECENT)
         self.access_log: deque[dict[str, Any]] = deque(maxlen=access_log_memory)
