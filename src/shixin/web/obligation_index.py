@@ -16,11 +16,11 @@ breaches without the event loop (and every check) waiting on one request.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from heapq import merge
 from itertools import islice
-from typing import Any
+from typing import Any, overload
 
 from sortedcontainers import SortedList
 
@@ -62,7 +62,7 @@ class _Counts:
     def counts(self, today: date) -> dict[str, int]:
         """verdict -> obligations judged so on `today` (zero counts too)."""
         breached = self.due.bisect_left(today)  # due before today: the deadline has passed
-        out = {v: self.fixed[v] for v in VERDICTS}
+        out = {v: self.fixed.get(v, 0) for v in VERDICTS}
         out["breached"] += breached
         out["open"] += len(self.due) - breached
         return out
@@ -110,8 +110,10 @@ class _Listing:
 class ObligationIndex:
     def __init__(self) -> None:
         # obligation id -> (its order key, its due date, its verdict if it no longer depends on
-        # the time, the tallies it is in, its department and court)
-        self._of: dict[str, tuple[OrderKey, date | None, str | None, Tallies, Place]] = {}
+        # the time, the tallies it is in, its kind, department and court, when it was opened)
+        self._of: dict[str, tuple[OrderKey, date | None, str | None, Tallies, Where, float]] = {}
+        # (opened at as a POSIX timestamp, id): those opened after a `now` asked are left out
+        self._opened = SortedList()
         # ("all",), ("kind", k), ("department", d), ("court", c) for the listings and counts;
         # ("summary-court", c) for the SLA summary's courts (a department's lifts left out)
         self._tallies: dict[tuple[str, ...], _Counts | _Listing] = {}
@@ -119,39 +121,39 @@ class ObligationIndex:
         self._department_hours: dict[str, SortedList] = {}
         self._hours = SortedList()  # every department's
         self._dates: dict[date, str] = {}  # one ISO text per due date (shared by the keys)
-        self._where: dict[tuple[str, str | None, str | None], tuple[Tallies, Place]] = {}
-        self._latest_opened: datetime | None = None
+        self._where: dict[Where, tuple[Tallies, Where]] = {}
 
     def put(self, key: str, obligation: Obligation | None) -> None:
         """The obligation now recorded under `key` (None: deleted)."""
         old = self._of.pop(key, None)
         if old is not None:
-            order, due, fixed, tallies, place = old
+            order, due, fixed, tallies, where, opened = old
             for tally in tallies:
                 self._tallies[tally].remove(order, due, fixed)
+            self._opened.remove((opened, key))
             hours = self._lift_hours.pop(key, None)
             if hours is not None:
-                self._department_hours[place[0] or ""].remove(hours)
+                self._department_hours[where[1] or ""].remove(hours)
                 self._hours.remove(hours)
         if obligation is None:
             return
         o = obligation
-        if self._latest_opened is None or o.opened_at > self._latest_opened:
-            self._latest_opened = o.opened_at
         # closed, or never due: judged the same at any time
         fixed = o.judged(o.opened_at) if o.closed_at is not None or o.due_on is None else None
         order = (self._iso(o.due_on), key)
-        where = (o.kind, o.department, o.court)
-        found_where = self._where.get(where)
+        found_where = self._where.get((o.kind, o.department, o.court))
         if found_where is None:  # one tuple per combination, not per obligation (memory)
-            found_where = self._where[where] = (_tallies_of(o), (o.department, o.court))
-        tallies, place = found_where
+            where = (o.kind, o.department, o.court)
+            found_where = self._where[where] = (_tallies_of(o), where)
+        tallies, where = found_where
         for tally in tallies:
             found = self._tallies.get(tally)
             if found is None:
                 found = self._tallies[tally] = _Listing() if tally[0] in LISTINGS else _Counts()
             found.add(order, o.due_on, fixed)
-        self._of[key] = (order, o.due_on, fixed, tallies, place)
+        opened = o.opened_at.timestamp()
+        self._of[key] = (order, o.due_on, fixed, tallies, where, opened)
+        self._opened.add((opened, key))
         if o.kind == "department_lift" and o.closed_at is not None and o.department:
             hours = (o.closed_at - o.opened_at).total_seconds() / 3600
             self._lift_hours[key] = hours
@@ -167,23 +169,37 @@ class ObligationIndex:
         return text
 
     def answers_at(self, now: datetime) -> bool:
-        """Whether the index can judge at `now`: every obligation was opened by then (else an
-        obligation opened later must be left out, and only a full scan knows which)."""
-        return self._latest_opened is None or self._latest_opened <= now
+        """Whether the index judges at `now`: at most `LATE_MOST` obligations were opened after
+        it (they are left out one by one; with more, a full scan is cheaper to get right)."""
+        late = len(self._opened) - self._opened.bisect_left((now.timestamp(), _AFTER))
+        return bool(late <= LATE_MOST)
+
+    def _late(self, now: datetime) -> list[str]:
+        """The obligations opened after `now`, which a judgement at `now` leaves out."""
+        start = self._opened.bisect_left((now.timestamp(), _AFTER))
+        return [key for _, key in self._opened.islice(start)]
+
+    def _verdict(self, key: str, today: date) -> str:
+        _, due, fixed, *_ = self._of[key]
+        if fixed is not None:
+            return fixed
+        return "breached" if due is not None and due < today else "open"
 
     def counts(self, now: datetime) -> Counter[tuple[str, str]]:
         """(kind, verdict) -> obligations, as judged at `now`, none zero (`answers_at(now)`
         must hold, as for everything below)."""
         today = local_date(now)
-        return Counter(
+        out = Counter(
             {
                 (tally[1], verdict): n
                 for tally, found in self._tallies.items()
                 if tally[0] == "kind"
                 for verdict, n in found.counts(today).items()
-                if n > 0
             }
         )
+        for key in self._late(now):
+            out[(self._of[key][4][0], self._verdict(key, today))] -= 1
+        return +out
 
     def page(
         self,
@@ -197,11 +213,18 @@ class ObligationIndex:
         """How many obligations `sla_report.select` gives (judged `status` at `now`, of a
         department, of a court), and the ids of `limit` of them from `offset`, in its order."""
         today = local_date(now)
+        late = {
+            key
+            for key in self._late(now)
+            if (status is None or self._verdict(key, today) == status)
+            and (department is None or self._of[key][4][1] == department)
+            and (court is None or self._of[key][4][2] == court)
+        }
         if department is not None and court is not None:
             # a court's obligations (few) filtered by department, not a tally per pair
             runs = self._runs(("court", court), status, today)
             ids = [key for _, key in merge(*(_items(r) for r in runs))]
-            ids = [key for key in ids if self._of[key][4][0] == department]
+            ids = [k for k in ids if self._of[k][4][1] == department and k not in late]
             return len(ids), ids[offset : None if limit is None else offset + limit]
         if department is not None:
             runs = self._runs(("department", department), status, today)
@@ -209,14 +232,21 @@ class ObligationIndex:
             runs = self._runs(("court", court), status, today)
         else:
             runs = self._runs(("all",), status, today)
-        total = sum(hi - lo for _, lo, hi in runs)
+        total = sum(hi - lo for _, lo, hi in runs) - len(late)
         if offset >= total:
             return total, []
-        starts = [_start(runs, run, offset) for run in runs]
+        # where the `offset`-th of those not left out is among all of them
+        at = offset
+        for rank in sorted(_rank(runs, self._of[key][0]) for key in late):
+            if rank > at:
+                break
+            at += 1
+        starts = [_start(runs, run, at) for run in runs]
         merged = merge(
             *(_items((s, start, hi)) for (s, _, hi), start in zip(runs, starts, strict=True))
         )
-        return total, [key for _, key in islice(merged, limit)]
+        kept = (key for _, key in merged if key not in late)
+        return total, list(islice(kept, limit))
 
     def _runs(self, tally: tuple[str, ...], status: str | None, today: date) -> list[Run]:
         found = self._tallies.get(tally)
@@ -229,15 +259,27 @@ class ObligationIndex:
     def summary(self, now: datetime) -> dict[str, Any]:
         """`sla_report.summary` of every obligation at `now`."""
         today = local_date(now)
+        counts = {
+            tally: found.counts(today)
+            for tally, found in self._tallies.items()
+            if tally[0] in GROUPS
+        }
+        late_hours: dict[str, list[float]] = {}
+        for key in self._late(now):
+            verdict = self._verdict(key, today)
+            for tally in self._of[key][3]:
+                if tally in counts:
+                    counts[tally][verdict] -= 1
+            if key in self._lift_hours:
+                late_hours.setdefault(self._of[key][4][1] or "", []).append(self._lift_hours[key])
         groups: dict[str, dict[str, dict[str, Any]]] = {"departments": {}, "courts": {}}
-        for (kind, name), tally in sorted(
-            (t, found) for t, found in self._tallies.items() if t[0] in GROUPS
-        ):
-            counts = tally.counts(today)
-            if any(counts.values()):
-                row = {v: counts[v] for v in ("met", "missed", "breached", "open")}
+        for (kind, name), found in sorted(counts.items()):
+            if any(found.values()):
+                row = {v: found[v] for v in ("met", "missed", "breached", "open")}
                 groups[GROUPS[kind]][name] = row
         for department, hours in sorted(self._department_hours.items()):
+            if department in late_hours:  # (rare: a lift opened after `now` and done)
+                hours = _Without(hours, late_hours[department])
             if hours:
                 figures = groups["departments"][department]
                 figures["lift_hours_median"] = round(median_of_sorted(hours) or 0.0, 2)
@@ -245,7 +287,12 @@ class ObligationIndex:
         return groups
 
 
-Place = tuple[str | None, str | None]  # an obligation's department and court
+Where = tuple[str, str | None, str | None]  # an obligation's kind, department and court
+# a judgement at `now` leaves out up to this many obligations opened after it, one by one: a
+# court's clock ahead, or an event dated in the future, must not turn every dashboard refresh and
+# every `/metrics` scrape into a full scan of millions of obligations
+LATE_MOST = 2_000
+_AFTER = "\U0010ffff"  # sorts after any id: (t, _AFTER) comes after every (t, id)
 Tallies = tuple[tuple[str, ...], ...]
 LISTINGS = ("all", "department", "court")
 # the SLA summary's groups (`sla_report.summary`): a court's row leaves its departments' lifts out
@@ -294,3 +341,31 @@ def _start(runs: list[Run], run: Run, offset: int) -> int:
         else:
             hi = middle
     return lo
+
+
+class _Without(Sequence[float]):
+    """Values in order, some of them left out (a few), without a copy of the rest."""
+
+    def __init__(self, ordered: SortedList, left_out: list[float]) -> None:
+        self._ordered = ordered
+        # where each value left out is, in order (equal values at the same place: the reading
+        # below skips one more for each)
+        self._gaps = sorted(ordered.bisect_left(value) for value in left_out)
+
+    def __len__(self) -> int:
+        return len(self._ordered) - len(self._gaps)
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[float]: ...
+    def __getitem__(self, index: int | slice) -> float | Sequence[float]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        at = index if index >= 0 else index + len(self)
+        for gap in self._gaps:
+            if gap > at:
+                break
+            at += 1
+        value: float = self._ordered[at]
+        return value

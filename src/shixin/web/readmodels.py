@@ -4,12 +4,14 @@ built with the same functions (`shixin.projections.queries`, `shixin.projections
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from pydantic_core import from_json
 
 from shixin.domain.catalog import Catalog
 from shixin.domain.checks import CheckResult, check
@@ -49,8 +51,6 @@ class ReadModels:
     ) -> None:
         self.state = state
         self.catalog = catalog
-        # obligation id -> (the raw record it was parsed from, the parsed obligation)
-        self._obligations: dict[str, tuple[Any, Obligation]] = {}
         self._blocking: dict[str, list[str]] = {}
         # (subject id, action) -> the last check answer and what it was computed from
         self._checks: OrderedDict[tuple[str, str], _Remembered] = OrderedDict()
@@ -118,20 +118,12 @@ class ReadModels:
         }
         return subject_document(self.state.subjects.get(subject_id), rows)
 
-    def obligations(self) -> list[Obligation]:
-        out = []
-        cache = self._obligations
+    def obligations(self) -> Iterator[Obligation]:
+        """Every obligation of the replica, parsed one by one as the caller goes (none kept:
+        millions at a million subjects). Only a judgement the index cannot make scans them."""
         rows = self.state.obligations
-        for key, raw in rows.stored_items():
-            hit = cache.get(key)
-            if hit is None or hit[0] is not raw:
-                hit = (raw, Obligation.model_validate(json.loads(rows.unpack(raw))["obligation"]))
-                cache[key] = hit
-            out.append(hit[1])
-        if len(cache) > len(self.state.obligations):
-            for key in set(cache) - set(self.state.obligations):
-                del cache[key]
-        return out
+        for _, raw in rows.stored_items():
+            yield Obligation.model_validate(from_json(rows.unpack(raw))["obligation"])
 
     def obligation_page(
         self,
@@ -177,13 +169,8 @@ class ReadModels:
         return self.obligation_page(now, "breached", limit=limit)[1]
 
     def _obligation(self, key: str) -> Obligation:
-        """One obligation of the replica, parsed (or as parsed before, while the same)."""
-        raw = self.state.obligations.stored(key)
-        hit = self._obligations.get(key)
-        if hit is not None and hit[0] is raw:
-            return hit[1]
-        obligation = Obligation.model_validate(self.state.obligations[key]["obligation"])
-        return obligation
+        """One obligation of the replica, parsed."""
+        return Obligation.model_validate(self.state.obligations[key]["obligation"])
 
     def listed_entries(self) -> int:
         return self.state.entries.count("listed")
