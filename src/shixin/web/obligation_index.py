@@ -10,7 +10,8 @@ not change with time, so it is filed once under that verdict; an open one with a
 kept in due-date order, and the breached ones at `now` are those due before today
 (`domain.deadlines.verdict`). Every list is in `sla_report.select`'s order, so a page of any
 listing is found by rank in O(log² n), whatever its depth: an auditor can page through a million
-breaches without the event loop (and every check) waiting on one request.
+breaches without the event loop (and every check) waiting on one request. A judgement at a
+`now` before some obligations were opened leaves those out one by one (`LATE_MOST`).
 """
 
 from __future__ import annotations
