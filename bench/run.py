@@ -307,6 +307,16 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
             note="an api worker's rows of entries, subjects and every department, kept as JSON "
             "bytes; baseline the same rows as parsed dicts (the replicas until session 7)",
         ),
+        _figure(
+            "replicas.ingest",
+            get("replicas", "ingest_us_per_row"),
+            "µs/row",
+            "replicas.parse",
+            get("replicas", "parse_us_per_row"),
+            higher_is_better=False,
+            note="an api worker's CPU per changelog record as it catches up (parsed, packed, "
+            "labelled, indexed); baseline each record parsed with json.loads, nothing kept",
+        ),
     ]
     rows = results.get("scaling", {}).get("workers", [])
     for row in rows:

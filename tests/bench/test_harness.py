@@ -25,6 +25,8 @@ FIGURES = {
     "check.requests",
     "memory.memory_store",
     "memory.rocksdb",
+    "memory.api_replicas",
+    "replicas.ingest",
     "scaling.workers_1",
     "scaling.workers_2",
 }

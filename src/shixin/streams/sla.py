@@ -15,6 +15,7 @@ from typing import Any
 
 import faust
 
+from shixin.domain.deadlines import local_date
 from shixin.domain.obligations import Obligation, breached, deadline_event
 from shixin.projections.steps import Store, sla_step
 from shixin.runtime.logging import get_logger
@@ -22,6 +23,7 @@ from shixin.runtime.settings import Settings
 from shixin.streams.app import STATS, guarded, make_app
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import decode_deadline, encode_deadline
+from shixin.streams.due_index import DueIndex
 from shixin.streams.staged import Outbox, process_batches
 from shixin.streams.topics import raw_topic
 
@@ -40,10 +42,25 @@ class SlaRole:
         # breaches reported by this process and not yet noted in the table: reported once, not
         # at every tick while the monitor is behind (a restart reports them again: noted once)
         self._reported: set[tuple[str, Any]] = set()
+        self.due = DueIndex()
+        self._rebuild = True  # the next check builds the index from the table first
+        app.on_rebalance_complete.connect(self._rebalanced)
+
+    def _rebalanced(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """Partitions moved and their rows were recovered (or not): index the table again."""
+        self._rebuild = True
 
     async def _monitor(self, stream: faust.StreamT[Any]) -> None:
         # batches like every agent: messages fetched before a rebalance are read again, not lost
-        await process_batches(self.app, stream, self.settings, self.obligations, self._fold)
+        await process_batches(
+            self.app, stream, self.settings, self.obligations, self._fold, written=self._written
+        )
+
+    def _written(self, writes: dict[str, Any]) -> None:
+        for key, record in writes.items():
+            self.due.note(key, record)
+            if record is not None and record.get("breach_reported"):  # noted: forget the report
+                self._reported.discard((key, record["obligation"].get("due_on")))
 
     async def _fold(self, message: Any, obligations: Store, out: Outbox) -> None:
         change = await self.dead_letters.decoded(message, decode_deadline)
@@ -55,17 +72,28 @@ class SlaRole:
     async def check_breaches(self) -> int:
         """Report every open obligation whose due day has passed (wall clock); return how many."""
         now = datetime.now(UTC)
+        if self._rebuild:
+            self._rebuild = False
+            self.due.rebuild(list(self.obligations.items()))
+            log.info("sla.due_index_built", open=len(self.due))
         reported = 0
-        for record in list(self.obligations.values()):
+        for obligation_id in self.due.passed(local_date(now)):
+            record = self.obligations.get(obligation_id)
+            if record is None:
+                self.due.note(obligation_id, None)
+                continue
             # the obligation as it stands: a new due day is a new deadline to report
             key = (record["obligation"]["id"], record["obligation"].get("due_on"))
             if record.get("breach_reported"):
                 self._reported.discard(key)
+                self.due.note(obligation_id, record)  # (out of the index)
                 continue
             if key in self._reported:
                 continue
             obligation = Obligation.model_validate(record["obligation"])
-            if breached(obligation, now):
+            if not breached(obligation, now):
+                self.due.note(obligation_id, record)  # closed, or due later, since noted
+            else:
                 log.warning(
                     "deadline.breached",
                     obligation=obligation.id,

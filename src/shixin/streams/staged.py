@@ -94,6 +94,10 @@ class StagedTable(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
+    def changes(self) -> dict[str, Any]:
+        """key -> its value as staged (None: deleted)."""
+        return {k: None if v is _DELETED else v for k, (_, v) in self._writes.items()}
+
     async def write(self, app: faust.App) -> list[Awaitable[Any]]:
         """Write the staged values; return the sends of their changelog records.
 
@@ -238,6 +242,7 @@ async def process_batches(
     table: TableT[Any, Any],
     step: Step,
     lock: asyncio.Lock | None = None,
+    written: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """An agent's body: each batch through `step` (message, staged table, outbox), outputs
     delivered, then the table written and the batch acknowledged.
@@ -251,7 +256,9 @@ async def process_batches(
     `runtime/groups.py`), and nothing after that offset was acknowledged. (The batch must not
     seek by itself: a seek while Faust's fetch loop is half way through a fetch drops the
     messages between the seek and the loop's read offset, or with a later seek forward, skips
-    messages never processed.)"""
+    messages never processed.)
+
+    `written`: told each batch's table changes (key -> value, None: deleted) once written."""
     tracing = trace.isEnabledFor(logging.DEBUG)
     async for events in batches(stream, settings):
         generation = app.consumer_generation_id
@@ -268,8 +275,10 @@ async def process_batches(
                 if tracing:
                     trace.debug("batch.abandoned", **_spans(fresh))
                 continue
-            written = await staged.write(app)
-            await asyncio.gather(*written)
+            changes = staged.changes() if written is not None else None
+            await asyncio.gather(*await staged.write(app))
+            if written is not None and changes:
+                written(changes)
         if tracing:
             trace.debug("batch.done", stale=len(events) - len(fresh), **_spans(fresh))
         for event in fresh:
