@@ -1,4 +1,5 @@
-"""Bytes per active subject an api worker's replicas hold (`web/replicas.py`, `web/rows.py`).
+"""Bytes per active subject an api worker's replicas hold (`web/replicas.py`,
+`projections/rows.py`).
 
 The history's first `replicas_events` events are replayed with the pure core (the rows the live
 tables would hold: entries, subjects, every department's sanctions); each row's JSON, as its

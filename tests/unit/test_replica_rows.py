@@ -1,4 +1,4 @@
-"""The api's replicated rows (`web/rows.py`): kept as their JSON bytes, and the counts and
+"""The api's replicated rows (`projections/rows.py`): kept as their JSON bytes, and the counts and
 filters every request would otherwise parse all rows for (entries listed, subjects
 sanctionable, a department's rows per state, subjects sanctioned anywhere) always what a count
 over the parsed rows gives, through changes, moves between states and tombstones, and a
@@ -16,11 +16,11 @@ from unittest import mock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shixin.projections import rows as rows_module
+from shixin.projections.rows import DICTIONARY_ROWS, Rows
 from shixin.runtime.catalogs import get_catalog
-from shixin.web import rows as rows_module
 from shixin.web.readmodels import ReadModels
 from shixin.web.replicas import ENFORCED_STATES, ReplicaState
-from shixin.web.rows import DICTIONARY_ROWS, Rows
 
 CATALOG = get_catalog()
 DEPARTMENTS = [d.id for d in CATALOG.departments[:4]]

@@ -2,9 +2,9 @@
 
 The monitor checks for passed deadlines every few seconds. Going through every obligation of its
 table at each check, parsing and judging the open ones, took about 2 µs per obligation: with the
-five or so per subject of a million subjects, 10 s of work every 5 s. This index keeps the open obligations
-with a due date and no breach reported, in due-date order, so a check reads those due before
-today only, then judges each against the table (the truth) as before.
+five or so per subject of a million subjects, 10 s of work every 5 s. This index keeps the open
+obligations with a due date and no breach reported, in due-date order, so a check reads those
+due before today only, then judges each against the table (the truth) as before.
 
 It follows the table's writes (`note`, after the monitor's batch is written) and is built again
 from the table after every rebalance and table recovery (`rebuild`): the rows of partitions

@@ -106,10 +106,11 @@ class PublicList:
     """An index of the publishable entries, kept up to date entry by entry.
 
     It keeps what a search needs (each entry's name, ID number and place in the order) and reads
-    the page's rows from the entries replica (`entry`): the rows themselves are kept once, packed
-    (`web/rows.py`). Newest first is the end of a sorted list read backwards, so a page of the
-    whole list is a slice at any size (sorting the list after each change took seconds per
-    request at millions of entries, and this is the page anyone may ask for without a token)."""
+    the page's rows from the entries replica (`entry`): the rows themselves are kept once,
+    packed (`projections/rows.py`). Newest first is the end of a sorted list read backwards, so
+    a page of the whole list is a slice at any size (sorting the list after each change took
+    seconds per request at millions of entries, and this is the page anyone may ask for without
+    a token)."""
 
     def __init__(self, entry: Callable[[str], dict[str, Any] | None]) -> None:
         self._entry = entry

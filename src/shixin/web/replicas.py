@@ -27,13 +27,13 @@ from shixin.consumers.department import table_name
 from shixin.domain.catalog import Catalog
 from shixin.domain.obligations import Obligation
 from shixin.projections.queries import changelog_topic
+from shixin.projections.rows import Rows
 from shixin.runtime.logging import get_logger
 from shixin.runtime.offsets import fetched_end_offsets
 from shixin.runtime.security import client_options
 from shixin.runtime.settings import Settings
 from shixin.web.obligation_index import ObligationIndex
 from shixin.web.public import PublicList
-from shixin.web.rows import Rows
 
 log = get_logger(__name__)
 
@@ -72,7 +72,7 @@ def _subject_label(row: Any) -> str | None:
 
 class ReplicaState:
     """The latest value of every key of the replicated tables (their JSON, as Faust writes it:
-    `web/rows.py`), and the last records of the event topics."""
+    `projections/rows.py`), and the last records of the event topics."""
 
     def __init__(self, catalog: Catalog, access_log_memory: int = 100_000) -> None:
         self.entries = Rows(_state_label)
