@@ -19,7 +19,7 @@ from aiokafka.partitioner import murmur2
 from pydantic import ValidationError
 
 from shixin.domain.catalog import Catalog, Department
-from shixin.domain.entries import LifecycleError
+from shixin.domain.entries import Entry, LifecycleError
 from shixin.domain.events import (
     ANY_EVENT_ADAPTER,
     AnyEvent,
@@ -31,7 +31,8 @@ from shixin.domain.events import (
 )
 from shixin.domain.policy import DeadlinePolicy
 from shixin.domain.reasons import describe_validation_error
-from shixin.domain.subjects import SubjectStatus
+from shixin.domain.sanctions import DepartmentSanction
+from shixin.domain.subjects import SubjectState, SubjectStatus
 from shixin.projections import dumps
 from shixin.projections.steps import (
     ModelStore,
@@ -57,10 +58,14 @@ class Replay:
         self.policy = policy
         self.latest: datetime | None = None  # the latest event time seen: the default "now"
         self.until: datetime | None = None  # events later than this are left out
-        # models kept as models: no validation of every row read back (steps.ModelStore)
-        self.entries: Store = ModelStore()
-        self.subjects: Store = ModelStore()
-        self.sanctions: dict[str, Store] = {d.id: ModelStore() for d in catalog.departments}
+        # models kept as models: no validation of every row read back (steps.ModelStore); the
+        # least recently used beyond `replay_hot_rows` per table packed (memory at scale)
+        hot = settings.replay_hot_rows
+        self.entries: Store = ModelStore(Entry, hot)
+        self.subjects: Store = ModelStore(SubjectState, hot)
+        self.sanctions: dict[str, Store] = {
+            d.id: ModelStore(DepartmentSanction, hot) for d in catalog.departments
+        }
         self.dead_letters: list[dict[str, Any]] = []
         self._next_offset: dict[tuple[str, int], int] = defaultdict(int)
         self.events = 0

@@ -9,11 +9,13 @@ JSON form is made once, when someone reads it, and is the same `model_dump` the 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping
 from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from pydantic_core import from_json
 
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.entries import Entry, apply_event
@@ -29,50 +31,99 @@ from shixin.domain.subjects import (
     entry_facets,
     status_of,
 )
+from shixin.projections.rows import Rows
 
 Store = MutableMapping[str, Any]
 M = TypeVar("M", bound=BaseModel)
 
 
 class ModelStore(MutableMapping[str, Any]):
-    """A store that keeps each value as its model and makes the JSON form only when read."""
+    """A store that keeps each value as its model and makes the JSON form only when read.
 
-    def __init__(self) -> None:
-        self._models: dict[str, BaseModel] = {}
-        self._json: dict[str, Any] = {}
+    With `hot` set, only the `hot` values used last stay models; the others are kept as their
+    JSON, packed (`projections/rows.py`), and validated again when used: a replay's tables as
+    models took about 60 KB per subject (a row in each of some 33 departments), 60 GB for a
+    million subjects; packed, a row takes about a tenth of its model."""
+
+    def __init__(self, model_type: type[BaseModel] | None = None, hot: int | None = None) -> None:
+        if hot is not None and model_type is None:
+            raise ValueError("a store that packs models must know their type")
+        self._models: OrderedDict[str, BaseModel] = OrderedDict()
+        self._json: dict[str, Any] = {}  # JSON forms made of the models held
+        self._cold = Rows()
+        self._type = model_type
+        self._hot = hot
 
     def model(self, key: str) -> BaseModel | None:
-        return self._models.get(key)
+        model = self._models.get(key)
+        if model is not None:
+            if self._hot is not None:
+                self._models.move_to_end(key)
+            return model
+        packed = self._cold.json(key)
+        if packed is None or self._type is None:
+            return None
+        model = self._type.model_validate_json(packed)
+        self._cold.put_raw(key, None)
+        self._hold(key, model)
+        return model
 
     def models(self) -> Iterator[tuple[str, BaseModel]]:
-        """Each key with its model (no JSON form made)."""
-        return iter(self._models.items())
+        """Each key with its model (no JSON form made; packed ones validated one by one)."""
+        yield from list(self._models.items())
+        for key in list(self._cold):
+            packed = self._cold.json(key)
+            if packed is not None and self._type is not None:
+                yield key, self._type.model_validate_json(packed)
 
     def put_model(self, key: str, model: BaseModel) -> None:
-        self._models[key] = model
         self._json.pop(key, None)
+        if key in self._cold:
+            self._cold.put_raw(key, None)
+        self._hold(key, model)
+
+    def _hold(self, key: str, model: BaseModel) -> None:
+        self._models[key] = model
+        if self._hot is not None:  # (unbounded: the order the keys came in, as a dict's)
+            self._models.move_to_end(key)
+            while len(self._models) > self._hot:  # the least recently used, packed
+                old, cold = self._models.popitem(last=False)
+                self._json.pop(old, None)
+                self._cold.put_raw(old, cold.model_dump_json().encode())
 
     def __getitem__(self, key: str) -> Any:
         value = self._json.get(key)
-        if value is None:
-            value = self._json[key] = self._models[key].model_dump(mode="json")
+        if value is not None:
+            return value
+        model = self._models.get(key)
+        if model is None:
+            packed = self._cold.json(key)
+            if packed is None:
+                raise KeyError(key)
+            return from_json(packed)  # (not kept: cold)
+        value = self._json[key] = model.model_dump(mode="json")
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
         raise TypeError("a ModelStore takes models (put_model), not their JSON form")
 
     def __delitem__(self, key: str) -> None:
-        del self._models[key]
-        self._json.pop(key, None)
+        if self._models.pop(key, None) is not None:
+            self._json.pop(key, None)
+        elif key in self._cold:
+            self._cold.put_raw(key, None)
+        else:
+            raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._models
+        return key in self._models or key in self._cold
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._models)
+        yield from list(self._models)
+        yield from list(self._cold)
 
     def __len__(self) -> int:
-        return len(self._models)
+        return len(self._models) + len(self._cold)
 
 
 def _load(store: Store, key: str, model_type: type[M]) -> M | None:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     sla_check_interval: float = 5.0
     # how often (seconds) a department looks for retentions whose end date has passed
     retention_check_interval: float = 60.0
+    # the replay keeps this many rows of each table as models (the least recently used beyond,
+    # packed: about 60 KB per subject as models, 5 KB packed; a row used again is validated)
+    replay_hot_rows: int = Field(default=20_000, ge=1)
     # when an agent acts at once: the wall clock (live) or the causing event's time (run/replay)
     action_clock: Literal["wall", "event"] = "wall"
 
