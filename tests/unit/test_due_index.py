@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shixin.streams.due_index import DueIndex
+from shixin.streams.due_index import DueIndex, open_obligation_due, retention_due
 
 START = date(2024, 3, 1)
 
@@ -44,7 +44,7 @@ def _record(n: int, due: int | None, closed: bool, reported: bool) -> dict[str, 
 @settings(max_examples=300, deadline=None)
 @given(records, st.integers(-1, 11))
 def test_the_index_gives_what_looking_at_every_record_gives(steps: list[Any], day: int) -> None:
-    index, table = DueIndex(), {}
+    index, table = DueIndex(open_obligation_due), {}
     for n, change in steps:
         key = f"O{n}"
         record = None if change is None else _record(n, *change)
@@ -63,6 +63,17 @@ def test_the_index_gives_what_looking_at_every_record_gives(steps: list[Any], da
         and r["obligation"]["due_on"] < today.isoformat()
     )
     assert index.passed(today) == [k for _, k in expected]
-    rebuilt = DueIndex()
+    rebuilt = DueIndex(open_obligation_due)
     rebuilt.rebuild(table.items())
     assert rebuilt.passed(today) == index.passed(today) and len(rebuilt) == len(index)
+
+
+def test_a_department_row_is_due_when_its_retention_ends() -> None:
+    index = DueIndex(retention_due)
+    index.note("S1", {"retained": ["consumption.flights"], "retained_until": "2024-12-31"})
+    index.note("S2", {"retained": [], "retained_until": "2024-01-31"})  # nothing retained now
+    index.note("S3", {"retained": ["consumption.flights"], "retained_until": "2025-06-30"})
+    assert index.passed(date(2024, 12, 31)) == []  # ends at the end of its date
+    assert index.passed(date(2025, 1, 1)) == ["S1"]
+    index.note("S1", {"retained": [], "retained_until": "2024-12-31"})  # lifted
+    assert index.passed(date(2025, 7, 1)) == ["S3"] and len(index) == 1

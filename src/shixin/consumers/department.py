@@ -31,6 +31,7 @@ from shixin.schemas.model_codec import decode_event, encode_model
 from shixin.streams.app import count_feedback, guarded, make_app
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import encode_deadline
+from shixin.streams.due_index import DueIndex, retention_due
 from shixin.streams.staged import Outbox, process_batches
 from shixin.streams.subject_status import decode_status
 from shixin.streams.topics import raw_topic
@@ -67,6 +68,18 @@ class DepartmentRole:
         app.agent(self.status, name="status")(guarded(app, self._on_status))
         app.agent(self.confirmations, name="confirmations")(guarded(app, self._on_confirmation))
         app.timer(interval=settings.retention_check_interval)(self.end_retentions)
+        # the rows with a retention, by its end date (a check reads only those ended)
+        self.retentions = DueIndex(retention_due)
+        self._rebuild = True  # the next check builds the index from the table first
+        app.on_rebalance_complete.connect(self._rebalanced)
+
+    def _rebalanced(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """Partitions moved and their rows were recovered (or not): index the table again."""
+        self._rebuild = True
+
+    def _written(self, writes: dict[str, Any]) -> None:
+        for key, row in writes.items():
+            self.retentions.note(key, row)
 
     def action_time(self) -> datetime | None:
         """The wall clock live; None for the event clock (run and replay)."""
@@ -74,7 +87,13 @@ class DepartmentRole:
 
     async def _on_status(self, stream: faust.StreamT[Any]) -> None:
         await process_batches(
-            self.app, stream, self.settings, self.sanctions, self._status, self._table_lock
+            self.app,
+            stream,
+            self.settings,
+            self.sanctions,
+            self._status,
+            self._table_lock,
+            written=self._written,
         )
 
     async def _status(self, message: Any, sanctions: Store, out: Outbox) -> None:
@@ -97,7 +116,13 @@ class DepartmentRole:
 
     async def _on_confirmation(self, stream: faust.StreamT[Any]) -> None:
         await process_batches(
-            self.app, stream, self.settings, self.sanctions, self._confirmation, self._table_lock
+            self.app,
+            stream,
+            self.settings,
+            self.sanctions,
+            self._confirmation,
+            self._table_lock,
+            written=self._written,
         )
 
     async def _confirmation(self, message: Any, sanctions: Store, out: Outbox) -> None:
@@ -156,11 +181,17 @@ class DepartmentRole:
             return 0  # run and replay judge retentions at --now instead
         now = datetime.now(UTC)
         today = local_date(now)
+        if self._rebuild:
+            self._rebuild = False
+            self.retentions.rebuild(list(self.sanctions.items()))
         ended = 0
-        for raw in list(self.sanctions.values()):
-            row = DepartmentSanction.model_validate(raw)
-            if retention_ended(row, today):
-                lift = retention_end(row, now)
-                await self.confirmations.send(key=row.subject_id, value=encode_model(lift))
-                ended += 1
+        for subject_id in self.retentions.passed(today):
+            raw = self.sanctions.get(subject_id)
+            row = DepartmentSanction.model_validate(raw) if raw is not None else None
+            if row is None or not retention_ended(row, today):
+                self.retentions.note(subject_id, raw)  # lifted or moved on since noted
+                continue
+            lift = retention_end(row, now)
+            await self.confirmations.send(key=row.subject_id, value=encode_model(lift))
+            ended += 1
         return ended

@@ -23,7 +23,7 @@ from shixin.runtime.settings import Settings
 from shixin.streams.app import STATS, guarded, make_app
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import decode_deadline, encode_deadline
-from shixin.streams.due_index import DueIndex
+from shixin.streams.due_index import DueIndex, open_obligation_due
 from shixin.streams.staged import Outbox, process_batches
 from shixin.streams.topics import raw_topic
 
@@ -42,7 +42,7 @@ class SlaRole:
         # breaches reported by this process and not yet noted in the table: reported once, not
         # at every tick while the monitor is behind (a restart reports them again: noted once)
         self._reported: set[tuple[str, Any]] = set()
-        self.due = DueIndex()
+        self.due = DueIndex(open_obligation_due)
         self._rebuild = True  # the next check builds the index from the table first
         app.on_rebalance_complete.connect(self._rebalanced)
 
