@@ -44,7 +44,9 @@ class SlaRole:
         self._reported: set[tuple[str, Any]] = set()
         self.due = DueIndex(open_obligation_due)
         self._rebuild = True  # the next check builds the index from the table first
-        app.on_rebalance_complete.connect(self._rebalanced)
+        # weakly: the signal's receivers are shared by every app of the class (mode), keyed by
+        # the app; a stopped role must not stay referenced there
+        app.on_rebalance_complete.connect(self._rebalanced, weak=True)
 
     def _rebalanced(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         """Partitions moved and their rows were recovered (or not): index the table again."""
