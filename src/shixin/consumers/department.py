@@ -31,7 +31,7 @@ from shixin.schemas.model_codec import decode_event, encode_model
 from shixin.streams.app import count_feedback, guarded, make_app
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import encode_deadline
-from shixin.streams.due_index import DueIndex, retention_due
+from shixin.streams.due_index import TableDues, retention_due
 from shixin.streams.staged import Outbox, process_batches
 from shixin.streams.subject_status import decode_status
 from shixin.streams.topics import raw_topic
@@ -69,19 +69,7 @@ class DepartmentRole:
         app.agent(self.confirmations, name="confirmations")(guarded(app, self._on_confirmation))
         app.timer(interval=settings.retention_check_interval)(self.end_retentions)
         # the rows with a retention, by its end date (a check reads only those ended)
-        self.retentions = DueIndex(retention_due)
-        self._rebuild = True  # the next check builds the index from the table first
-        # weakly: the signal's receivers are shared by every app of the class (mode), keyed by
-        # the app; a stopped role must not stay referenced there
-        app.on_rebalance_complete.connect(self._rebalanced, weak=True)
-
-    def _rebalanced(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        """Partitions moved and their rows were recovered (or not): index the table again."""
-        self._rebuild = True
-
-    def _written(self, writes: dict[str, Any]) -> None:
-        for key, row in writes.items():
-            self.retentions.note(key, row)
+        self.retentions = TableDues(app, self.sanctions, retention_due)
 
     def action_time(self) -> datetime | None:
         """The wall clock live; None for the event clock (run and replay)."""
@@ -95,7 +83,7 @@ class DepartmentRole:
             self.sanctions,
             self._status,
             self._table_lock,
-            written=self._written,
+            written=self.retentions.written,
         )
 
     async def _status(self, message: Any, sanctions: Store, out: Outbox) -> None:
@@ -124,7 +112,7 @@ class DepartmentRole:
             self.sanctions,
             self._confirmation,
             self._table_lock,
-            written=self._written,
+            written=self.retentions.written,
         )
 
     async def _confirmation(self, message: Any, sanctions: Store, out: Outbox) -> None:
@@ -183,9 +171,6 @@ class DepartmentRole:
             return 0  # run and replay judge retentions at --now instead
         now = datetime.now(UTC)
         today = local_date(now)
-        if self._rebuild:
-            self._rebuild = False
-            self.retentions.rebuild(list(self.sanctions.items()))
         ended = 0
         for subject_id in self.retentions.passed(today):
             raw = self.sanctions.get(subject_id)

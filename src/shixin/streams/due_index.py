@@ -17,11 +17,15 @@ come through the recovery, not the agents' writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
 from sortedcontainers import SortedList
+
+from shixin.runtime.logging import get_logger
+
+log = get_logger(__name__)
 
 Due = Callable[[dict[str, Any]], str | None]  # a row's due date (ISO text), None: not due
 
@@ -73,3 +77,37 @@ class DueIndex:
         breached; `domain.sanctions.retention_ended`: the retention has ended)."""
         end = self._due.bisect_left((today.isoformat(), ""))
         return [key for _, key in self._due.islice(0, end)]
+
+
+class TableDues:
+    """A `DueIndex` kept over an app's table: told the table's writes (`written`, the batch
+    processor's hook), built again from the table at the first look and after every rebalance
+    (Faust's `on_rebalance_complete`, sent once a recovery has written the rows of the
+    partitions taken over, which never pass through the agents)."""
+
+    def __init__(self, app: Any, table: Mapping[str, Any], due: Due) -> None:
+        self.index = DueIndex(due)
+        self._table = table
+        self._stale = True
+        # weakly: the signal's receivers are shared by every app of the class (mode), keyed by
+        # the app; a stopped role must not stay referenced there
+        app.on_rebalance_complete.connect(self._rebalanced, weak=True)
+
+    def _rebalanced(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        self._stale = True
+
+    def written(self, writes: Mapping[str, Any]) -> None:
+        for key, row in writes.items():
+            self.index.note(key, row)
+
+    def note(self, key: str, row: dict[str, Any] | None) -> None:
+        """The table's row of `key` as a check found it (out of the index when no longer due)."""
+        self.index.note(key, row)
+
+    def passed(self, today: date) -> list[str]:
+        """The keys due before `today` (the index built again first if the table moved)."""
+        if self._stale:
+            self._stale = False
+            self.index.rebuild(list(self._table.items()))
+            log.info("due_index.built", rows=len(self._table), due=len(self.index))
+        return self.index.passed(today)

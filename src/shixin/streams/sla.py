@@ -23,7 +23,7 @@ from shixin.runtime.settings import Settings
 from shixin.streams.app import STATS, guarded, make_app
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import decode_deadline, encode_deadline
-from shixin.streams.due_index import DueIndex, open_obligation_due
+from shixin.streams.due_index import TableDues, open_obligation_due
 from shixin.streams.staged import Outbox, process_batches
 from shixin.streams.topics import raw_topic
 
@@ -42,15 +42,8 @@ class SlaRole:
         # breaches reported by this process and not yet noted in the table: reported once, not
         # at every tick while the monitor is behind (a restart reports them again: noted once)
         self._reported: set[tuple[str, Any]] = set()
-        self.due = DueIndex(open_obligation_due)
-        self._rebuild = True  # the next check builds the index from the table first
-        # weakly: the signal's receivers are shared by every app of the class (mode), keyed by
-        # the app; a stopped role must not stay referenced there
-        app.on_rebalance_complete.connect(self._rebalanced, weak=True)
-
-    def _rebalanced(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        """Partitions moved and their rows were recovered (or not): index the table again."""
-        self._rebuild = True
+        # the open obligations by due date: a check reads only those whose day has passed
+        self.due = TableDues(app, self.obligations, open_obligation_due)
 
     async def _monitor(self, stream: faust.StreamT[Any]) -> None:
         # batches like every agent: messages fetched before a rebalance are read again, not lost
@@ -59,8 +52,8 @@ class SlaRole:
         )
 
     def _written(self, writes: dict[str, Any]) -> None:
+        self.due.written(writes)
         for key, record in writes.items():
-            self.due.note(key, record)
             if record is not None and record.get("breach_reported"):  # noted: forget the report
                 self._reported.discard((key, record["obligation"].get("due_on")))
 
@@ -74,10 +67,6 @@ class SlaRole:
     async def check_breaches(self) -> int:
         """Report every open obligation whose due day has passed (wall clock); return how many."""
         now = datetime.now(UTC)
-        if self._rebuild:
-            self._rebuild = False
-            self.due.rebuild(list(self.obligations.items()))
-            log.info("sla.due_index_built", open=len(self.due))
         reported = 0
         for obligation_id in self.due.passed(local_date(now)):
             record = self.obligations.get(obligation_id)
