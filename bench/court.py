@@ -15,7 +15,7 @@ async def run(history: Path, size: dict[str, Any], bootstrap: str) -> dict[str, 
 
     from shixin.runtime.catalogs import get_catalog
     from shixin.runtime.offsets import fetched_end_offsets
-    from shixin.streams.app import PROGRESS
+    from shixin.streams.counters import PROGRESS
     from shixin.streams.pipeline import hosted
     from shixin.streams.topics import facets_topic_name
 

@@ -13,7 +13,7 @@ DEPARTMENT = "aviation"
 
 async def run(history: Path, size: dict[str, Any], bootstrap: str) -> dict[str, Any]:
     from shixin.runtime.catalogs import get_catalog
-    from shixin.streams.app import PROGRESS
+    from shixin.streams.counters import PROGRESS
     from shixin.streams.pipeline import hosted
 
     settings = bench_settings(partitions=size["partitions"])

@@ -18,7 +18,7 @@ from shixin.domain.events import COURT_EVENT_ADAPTER
 from shixin.runtime.reader import read_topic
 from shixin.schemas.dead_letter import DeadLetter
 from shixin.schemas.model_codec import decode_dead_letter, encode_model
-from shixin.streams.app import STATS
+from shixin.streams.counters import STATS
 from shixin.streams.dead_letters import MAX_ORIGINAL_BYTES
 from shixin.streams.idle import wait_idle
 from shixin.streams.pipeline import hosted

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # (streams/staged.py, streams/taking.py)
     batch_max: int = Field(default=500, ge=1)
     batch_within: float = 0.01
+    # an input partition whose commits have not moved this long while later messages wait is
+    # logged and read again from its last commit (streams/stalls.py)
+    stall_after: float = Field(default=60.0, gt=0)
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,6 @@ import functools
 import shutil
 import tempfile
 import time
-from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,8 @@ from shixin.runtime.offsets import install_faust_end_offset_correction
 from shixin.runtime.security import faust_options
 from shixin.runtime.settings import Settings
 from shixin.runtime.table_store import table_class
-
-# (app id, topic, partition) -> next offset to process; read by `run` to know when all is idle
-PROGRESS: dict[tuple[str, str, int], int] = defaultdict(int)
-# in-process counters the demo's summary shows (published, dead letters, feedback by type)
-STATS: Counter[str] = Counter()
+from shixin.streams.counters import PROGRESS, STATS
+from shixin.streams.stalls import StallWatch
 
 
 @functools.cache
@@ -61,6 +57,7 @@ def make_app(role_id: str, settings: Settings, bootstrap: str, **overrides: Any)
     options.update(overrides)
     app = faust.App(app_id, **options)
     app.shixin_fetch_max_wait = settings.fetch_max_wait  # type: ignore[attr-defined]
+    StallWatch(app, settings.stall_after).install()
     return app
 
 

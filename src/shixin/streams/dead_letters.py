@@ -20,7 +20,7 @@ from shixin.runtime.settings import Settings
 from shixin.schemas.dead_letter import DeadLetter
 from shixin.schemas.errors import DecodeError
 from shixin.schemas.model_codec import encode_model
-from shixin.streams.app import STATS
+from shixin.streams.counters import STATS
 from shixin.streams.topics import raw_topic
 
 log = get_logger(__name__)

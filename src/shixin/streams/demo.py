@@ -16,7 +16,7 @@ from shixin.domain.events import COURT_EVENT_ADAPTER
 from shixin.runtime.security import client_options
 from shixin.runtime.settings import Settings
 from shixin.schemas.model_codec import encode_model
-from shixin.streams.app import STATS
+from shixin.streams.counters import STATS
 from shixin.streams.roles import Roles
 from shixin.streams.topics import key_bytes
 from shixin.synthetic import generate_history

@@ -8,7 +8,7 @@ from aiokafka import TopicPartition
 
 from shixin.runtime.offsets import fetched_end_offsets
 from shixin.runtime.settings import Settings
-from shixin.streams.app import PROGRESS, STATS
+from shixin.streams.counters import PROGRESS, STATS
 from shixin.streams.roles import Roles
 
 

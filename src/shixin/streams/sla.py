@@ -20,7 +20,8 @@ from shixin.domain.obligations import Obligation, breached, deadline_event
 from shixin.projections.steps import Store, sla_step
 from shixin.runtime.logging import get_logger
 from shixin.runtime.settings import Settings
-from shixin.streams.app import STATS, guarded, make_app
+from shixin.streams.app import guarded, make_app
+from shixin.streams.counters import STATS
 from shixin.streams.dead_letters import DeadLetterSink
 from shixin.streams.deadline_events import decode_deadline, encode_deadline
 from shixin.streams.due_index import TableDues, open_obligation_due

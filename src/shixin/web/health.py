@@ -11,10 +11,10 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from shixin.domain.calendar import covered_years
-from shixin.runtime.faust_consumer import commit_base, position_reader
 from shixin.runtime.logging import get_logger
-from shixin.streams.app import PROGRESS, STATS
+from shixin.streams.counters import PROGRESS, STATS
 from shixin.streams.roles import Roles
+from shixin.streams.stalls import partition_states
 
 log = get_logger(__name__)
 
@@ -31,39 +31,10 @@ def app_states(roles: Roles) -> dict[str, dict[str, Any]]:
                 f"{tp.topic}/{tp.partition}"
                 for tp in getattr(app.consumer, "_paused_partitions", ()) or ()
             ),
-            "consuming": _consuming(app),
+            "consuming": partition_states(app),
         }
         for app in roles.apps
     }
-
-
-def _consuming(app: Any) -> dict[str, dict[str, Any]]:
-    """Where each input partition stands: the fetch position, the offset Faust last handed to
-    the agent, what the agent processed, what is acknowledged and committed, and where the next
-    commit must start (`base`). A partition whose `committed` stays behind `processed` has a
-    message that was never acknowledged: the first offset from `base` not in `acked`."""
-    try:
-        consumer = app.consumer
-        assigned = consumer.assignment()
-    except Exception:  # no consumer yet
-        return {}
-    position = position_reader(consumer)
-    active = consumer._active_partitions
-    states = {}
-    for tp in sorted(assigned):
-        if tp.topic.endswith("-changelog") or "__assignor" in tp.topic:
-            continue
-        acked = consumer._acked.get(tp) or []
-        states[f"{tp.topic}/{tp.partition}"] = {
-            "position": position(tp),
-            "read": consumer._read_offset.get(tp),
-            "processed": PROGRESS.get((app.conf.id, tp.topic, tp.partition)),
-            "acked": [min(acked), len(acked)] if acked else None,
-            "committed": consumer._committed_offset.get(tp),
-            "base": commit_base(consumer, tp),
-            "active": active is None or tp in active,
-        }
-    return states
 
 
 def _assigned(app: Any) -> int:
