@@ -5,6 +5,7 @@ finds no failure."""
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
@@ -12,7 +13,11 @@ import pytest
 from tests.api_live import TOKENS, LiveApi, live_api_fixture  # noqa: F401
 from tests.builders import entity_id, listed, person_id
 
-EXAMPLES = 30
+# CI runs a fixed set of cases, the same every run: a landing gate must not fail on what one run
+# happened to draw. `SHIXIN_TEST_API_EXPLORE=N` draws N fresh cases per operation and mode
+# instead (session 9 found `now=350583` accepted this way).
+EXPLORE = int(os.environ.get("SHIXIN_TEST_API_EXPLORE", "0"))
+EXAMPLES = EXPLORE or 30
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +67,11 @@ def _property(strategy: Any, url: str, excluded: list[Any]) -> Any:
     from hypothesis import HealthCheck, given, settings
 
     @settings(
-        max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        max_examples=EXAMPLES,
+        derandomize=not EXPLORE,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
     )
     @given(case=strategy)
     def check(case: Any) -> None:

@@ -8,6 +8,7 @@ Errors are JSON everywhere (`{"error": ...}`), as the OpenAPI document says.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -44,6 +45,9 @@ log = get_logger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _TIME = TypeAdapter(AwareDatetime)
+# RFC 3339's date-time, what the OpenAPI document promises: pydantic alone would also take a
+# number of seconds since 1970 ("350583")
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 PRINCIPAL = web.RequestKey("principal", Principal)  # absent: no token
 VERDICTS = ("open", "met", "missed", "breached")
 SANCTION_STATES = ("applied", "lifted", "retained", "pending_apply", "pending_lift")
@@ -233,8 +237,10 @@ class Api:
         if text is None:
             return datetime.now().astimezone()
         try:
+            if _RFC3339.fullmatch(text) is None:
+                raise ValueError(text)
             return _TIME.validate_python(text)
-        except ValidationError:
+        except (ValueError, ValidationError):
             raise _error(
                 400, f"now must be an RFC 3339 time with an offset, got {text[:40]!r}"
             ) from None
