@@ -17,11 +17,16 @@ Resuming flow control leaves the messages already handed to an agent in its queu
 the queues, and a rebalance's end (seek, then resume) lost what was fetched in between.
 
 A message whose hand-over overlapped a seek of its partition is dropped by the batch processor:
-fetched before the seek, it comes again in its place."""
+fetched before the seek, it comes again in its place.
+
+A stop's wait for acknowledgements collects only the young generation each round: the full
+collections of 45 apps stopping together took most of the demo's stop."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,7 +34,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from faust.types import TP
 
 from shixin.runtime.admin import ensure_topics
-from shixin.runtime.faust_consumer import mark_finished
+from shixin.runtime.faust_consumer import install_faust_consumer_corrections, mark_finished
 from shixin.runtime.faust_threads import stop_app
 from shixin.runtime.groups import commit_offsets, committed_offsets
 from shixin.streams.app import make_app
@@ -231,3 +236,33 @@ async def test_a_message_handed_over_during_a_seek_waits_for_its_turn(bootstrap)
     await holder.run(app, seek, lambda: seen.count(5) == 2 and seen[-1] == 39)
     back = seen.index(5, 6)
     assert (seen[:back], seen[back:]) == (list(range(handed[0] + 1)), list(range(5, 40))), seen
+
+
+class _Forgotten:
+    """Something in a reference cycle, as a cancelled task's frames hold a message."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_the_stop_wait_collects_the_young_generation_only():
+    install_faust_consumer_corrections()
+    from faust.transport import consumer
+
+    unacked: weakref.WeakSet[_Forgotten] = weakref.WeakSet()
+    forgotten = _Forgotten()
+    unacked.add(forgotten)
+    del forgotten
+    generations: list[int] = []
+
+    def started(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            generations.append(info["generation"])
+
+    gc.callbacks.append(started)
+    try:
+        consumer.gc.collect()  # what Faust's wait_empty calls each round
+    finally:
+        gc.callbacks.remove(started)
+    assert generations == [0]
+    assert not unacked  # a cycle just made is still freed

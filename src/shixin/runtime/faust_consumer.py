@@ -50,11 +50,20 @@
 5. The fetch wait. Faust asks the broker to hold a fetch up to 1.5 s when there is nothing new
    (hard-coded); a broker that does not answer early when data arrives then adds that wait to
    every hop of the pipeline. `Settings.fetch_max_wait` sets it.
+
+6. The stop's collections. At a stop, each app waits until its agents have acknowledged what
+   they took, and each round of that wait ran a full garbage collection (to drop messages
+   forgotten unacknowledged from Faust's weak set). The demo's 45 apps stopping together spent
+   most of their stop in those collections, while the batches whose acknowledgements they waited
+   for waited for the event loop: stops took 1 to 17 s. A message is freed by its reference count
+   when its batch is dropped; a collection of the young generation frees the cycles just made
+   (a cancelled task's frames), and costs next to nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import weakref
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
@@ -140,6 +149,19 @@ def install_faust_consumer_corrections() -> None:
         return consumer
 
     thread_cls._create_worker_consumer = _create_worker_consumer  # type: ignore[method-assign]
+    faust_consumer.gc = _YoungCollections()  # type: ignore[assignment,attr-defined]
+
+
+class _YoungCollections:
+    """The `gc` module as Faust's consumer module sees it: `collect()` of the young generation
+    only (6. above)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(gc, name)
+
+    @staticmethod
+    def collect(generation: int = 2) -> int:  # whatever Faust asks for: the young one
+        return gc.collect(0)
 
 
 def _trace_offsets(consumer_cls: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from typing import Any, Literal
 
 from mode.threads import WorkerThread
@@ -63,6 +64,7 @@ async def stop_app(app: Any, timeout: float = 15.0) -> StopResult:
     message never ended, whatever the timeout. Past `timeout` those messages are given up
     (uncommitted, they come again to whoever reads the partition next), then the stop is
     cancelled, then abandoned."""
+    started = time.monotonic()
     stop = asyncio.ensure_future(app.stop())
     stop.add_done_callback(_retrieved)  # an abandoned stop may still fail later: not an error
     result: StopResult = "stopped"
@@ -91,6 +93,9 @@ async def stop_app(app: Any, timeout: float = 15.0) -> StopResult:
             result = "abandoned"
         elif result == "stopped":
             result = "forced"
+    log.debug(
+        "app.stopped", app=app.conf.id, result=result, seconds=round(time.monotonic() - started, 2)
+    )
     return result
 
 

@@ -218,9 +218,9 @@ class OffsetPoller:
                 except Exception as exc:  # metrics must never take the api down
                     log.warning("metrics.poll_failed", error=repr(exc))
                 await asyncio.sleep(every)
-        finally:
-            for consumer in self._consumers.values():
-                await consumer.stop()
+        finally:  # together: one after another, the demo's 45 took up to 3 s to stop
+            consumers, self._consumers = list(self._consumers.values()), {}
+            await asyncio.gather(*(c.stop() for c in consumers), return_exceptions=True)
 
 
 async def _poll_once(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import time
 from typing import Any
 
 from aiohttp import web
@@ -81,8 +82,11 @@ class ApiRole:
         log.info("api.started", url=self.url, tokens=len(self.settings.api_tokens))
 
     async def stop(self) -> None:
+        took: dict[str, float] = {}  # seconds per part: what to look at when a stop is slow
+        started = time.monotonic()
         if self._runner is not None:
             await self._runner.cleanup()
+        took["http"], started = round(time.monotonic() - started, 2), time.monotonic()
         if self.api is not None:
             await self.api.access.flush()
         for task in self._tasks:
@@ -90,9 +94,11 @@ class ApiRole:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        took["tasks"], started = round(time.monotonic() - started, 2), time.monotonic()
         if self._producer is not None:
             await self._producer.stop()
-        log.info("api.stopped")
+        took["producer"] = round(time.monotonic() - started, 2)
+        log.info("api.stopped", seconds=took)
 
     async def _freeze_replicas(self) -> None:
         """Take what the replicas hold out of the cycle collector's full walks. One walked
