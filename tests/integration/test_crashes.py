@@ -32,6 +32,7 @@ from shixin.runtime.catalogs import get_policy
 from shixin.runtime.logging import get_logger
 from shixin.runtime.reader import read_topic
 from shixin.schemas.model_codec import decode_event
+from shixin.streams.deadline_events import decode_deadline
 from shixin.streams.pipeline import read_dead_letters
 from shixin.streams.publish import publish_events
 from shixin.streams.topics import facets_topic_name
@@ -110,6 +111,16 @@ async def _flow(
             trail.setdefault(json.loads(record.key), []).append(
                 ("write", record.partition, record.offset, record.timestamp, value)
             )
+        async for record in read_topic(bootstrap, settings.topic_sla_events):
+            change = decode_deadline(record.value)
+            closed = change.obligation.closed_at
+            trail.setdefault(change.obligation.id, []).append(
+                ("deadline", record.partition, record.offset, record.timestamp, change.type, closed)
+            )
+        async for record in read_topic(bootstrap, changelog_topic(settings, "sla", "obligations")):
+            trail.setdefault(json.loads(record.key), []).append(
+                ("write", record.partition, record.offset, record.timestamp, record.value is None)
+            )
         letters = await read_dead_letters(bootstrap, settings)
         feedback: dict[str, Any] = {}  # event id -> action, in the order reported
         async for record in read_topic(bootstrap, settings.topic_sanction_events):
@@ -151,7 +162,15 @@ def _check(settings: Any, catalog: Any, history: list[dict[str, Any]], found: di
     for dept in DEPARTMENTS:
         for raw in replay.sanctions[dept].values():
             expected += [Obligation.model_validate(o) for o in raw["lifts"]]
-    assert _judged(monitored, now) == _judged(expected, now)
+    judged, wanted = _judged(monitored, now), _judged(expected, now)
+    if judged != wanted:  # where each differing obligation's events and table writes went
+        differing = sorted(
+            k for k in judged.keys() | wanted.keys() if judged.get(k) != wanted.get(k)
+        )
+        trail = Path(tempfile.gettempdir()) / f"shixin-crash-{settings.app_prefix}.json"
+        detail = {k: found["trail"].get(k) for k in differing}
+        trail.write_text(json.dumps(detail, indent=1, default=str, ensure_ascii=False))
+        raise AssertionError(f"{len(differing)} obligations differ: {differing[:5]}; see {trail}")
     # nothing applied twice: a report sent again after a crash carries the same id; and per
     # department and subject no application repeats the one in force (a second entry needing
     # the same measures is a new application, with other entry ids), no lift lifts what is not
@@ -219,8 +238,8 @@ async def test_sigkill_again_and_again_loses_nothing_and_doubles_nothing(bootstr
     traced = {**env, "SHIXIN_LOG_LEVEL": "debug"}  # every batch, seek and commit (offsets trace)
     workers = [
         Worker("court", traced, logs),
-        Worker("sla", env, logs),
-        Worker(",".join(f"department:{d}" for d in DEPARTMENTS), env, logs),
+        Worker("sla", traced, logs),
+        Worker(",".join(f"department:{d}" for d in DEPARTMENTS), traced, logs),
     ]
     rng = random.Random(31)
     kills = 0
