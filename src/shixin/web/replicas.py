@@ -32,6 +32,7 @@ from shixin.runtime.logging import get_logger
 from shixin.runtime.offsets import fetched_end_offsets
 from shixin.runtime.security import client_options
 from shixin.runtime.settings import Settings
+from shixin.web.access_index import AccessIndex
 from shixin.web.obligation_index import ObligationIndex
 from shixin.web.public import PublicList
 
@@ -88,7 +89,7 @@ class ReplicaState:
         self.public = PublicList(self.entries.get)
         self.recent_events: deque[Recent] = deque(maxlen=RECENT)
         self.recent_dead_letters: deque[Recent] = deque(maxlen=RECENT)
-        self.access_log: deque[dict[str, Any]] = deque(maxlen=access_log_memory)
+        self.access_log = AccessIndex(access_log_memory)
 
     def put_entry(self, entry_id: str, value: Any | None) -> None:
         """An entry's row as parsed JSON (None: deleted)."""

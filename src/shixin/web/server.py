@@ -11,7 +11,7 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from importlib import resources
 from typing import Any
@@ -411,15 +411,8 @@ class Api:
         subject = request.query.get("subject")
         who = request.query.get("who")
         limit = self._int(request, "limit", 100, 1, 1000)
-        found = [
-            record
-            for record in self.state.access_log
-            if (subject is None or subject in record.get("subjects", ()))
-            and (who is None or record.get("who") == who)
-        ]
-        # newest first: the replica holds the topic's partitions in arrival order, not time order
-        found.sort(key=_logged_at, reverse=True)
-        return _json(models.AccessLogPage(records=found[:limit], kept=len(self.state.access_log)))
+        found = self.state.access_log.newest(subject, who, limit)
+        return _json(models.AccessLogPage(records=found, kept=len(self.state.access_log)))
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -545,11 +538,3 @@ class Api:
                 lift_times=models.HoursDistribution.model_validate(self.read.lift_times()),
             )
         )
-
-
-def _logged_at(record: dict[str, Any]) -> datetime:
-    """When an access-log record was written (a record without a readable time sorts last)."""
-    try:
-        return datetime.fromisoformat(record["at"])
-    except (KeyError, TypeError, ValueError):
-        return datetime.min.replace(tzinfo=UTC)
