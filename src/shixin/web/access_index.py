@@ -1,24 +1,21 @@
-"""The access-log records an api worker keeps, indexed for an auditor's questions: the newest
-first, of everyone, of one reader (`who`) or about one subject.
+"""The access-log records an api worker keeps, listed for an auditor's questions: of everyone,
+by one reader (`who`) or about one subject, the newest first.
 
-`GET /v1/access-log` used to filter and sort every kept record (up to 100,000) at each request,
-about 100 ms. Here each record takes its place as it is replicated (records arrive partition by
-partition, not in time order), and a page reads back from the newest of the narrowest listing
-until it holds `limit` records. Past `capacity` the oldest records are forgotten (the topic
-keeps them all)."""
+`GET /v1/access-log` used to filter every kept record (up to 100,000) at each request. Each
+record is also appended to its reader's and its subjects' listings as it is replicated (a few
+appends: every check writes a record that every api worker replicates, so this cost is paid
+per check, not per question), and a question reads the narrowest listing. Past `capacity` the
+records that came first are forgotten (the topic keeps them all)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+from collections import deque
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from itertools import count
 from typing import Any
 
-from sortedcontainers import SortedList
-
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
-
-Key = tuple[datetime, int]  # when it was written, then the order it came in
 
 
 def logged_at(record: dict[str, Any]) -> datetime:
@@ -31,20 +28,22 @@ def logged_at(record: dict[str, Any]) -> datetime:
     return at if at.tzinfo is not None else _EARLIEST
 
 
-def _names(record: dict[str, Any]) -> tuple[str | None, set[str]]:
+def _names(record: dict[str, Any]) -> tuple[str | None, Iterable[str]]:
     who = record.get("who")
-    subjects = record.get("subjects") or ()
-    return (who if isinstance(who, str) else None), {s for s in subjects if isinstance(s, str)}
+    subjects: Sequence[Any] = record.get("subjects") or ()
+    if len(subjects) == 1:  # a check's record: most of them
+        names: Iterable[str] = subjects if isinstance(subjects[0], str) else ()
+    else:
+        names = {s for s in subjects if isinstance(s, str)}
+    return (who if isinstance(who, str) else None), names
 
 
 class AccessIndex:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._records: dict[Key, dict[str, Any]] = {}
-        self._all: SortedList[Key] = SortedList()
-        self._by_who: dict[str, SortedList[Key]] = {}
-        self._by_subject: dict[str, SortedList[Key]] = {}
-        self._arrival = count()
+        self._records: deque[dict[str, Any]] = deque()  # in the order they came
+        self._by_who: dict[str, deque[dict[str, Any]]] = {}
+        self._by_subject: dict[str, deque[dict[str, Any]]] = {}
 
     def __len__(self) -> int:
         return len(self._records)
@@ -54,45 +53,39 @@ class AccessIndex:
             self.add(record)
 
     def add(self, record: dict[str, Any]) -> None:
-        key = (logged_at(record), next(self._arrival))
-        self._records[key] = record
-        self._all.add(key)
+        self._records.append(record)
         who, subjects = _names(record)
         if who is not None:
-            self._by_who.setdefault(who, SortedList()).add(key)
+            self._by_who.setdefault(who, deque()).append(record)
         for subject in subjects:
-            self._by_subject.setdefault(subject, SortedList()).add(key)
-        while len(self._all) > self.capacity:
-            self._forget(self._all[0])
+            self._by_subject.setdefault(subject, deque()).append(record)
+        if len(self._records) > self.capacity:
+            self._forget(self._records.popleft())
 
-    def _forget(self, key: Key) -> None:
-        record = self._records.pop(key)
-        self._all.remove(key)
+    def _forget(self, record: dict[str, Any]) -> None:
+        """The first record that came: also the first of each of its listings."""
         who, subjects = _names(record)
         for index, name in [(self._by_who, who)] + [(self._by_subject, s) for s in subjects]:
             if name is None:
                 continue
             listing = index[name]
-            listing.remove(key)
+            listing.popleft()
             if not listing:
                 del index[name]
 
     def newest(self, subject: str | None, who: str | None, limit: int) -> list[dict[str, Any]]:
-        """Up to `limit` records, the newest first, about `subject` and by `who` (None: any)."""
-        listings = [self._all]
+        """Up to `limit` records about `subject` and by `who` (None: any), the newest first
+        (records arrive partition by partition, not in time order; of two written at the same
+        time, the one that came first)."""
+        listing: deque[dict[str, Any]] = self._records
         if subject is not None:
-            listings.append(self._by_subject.get(subject) or SortedList())
+            listing = min(listing, self._by_subject.get(subject) or deque(), key=len)
         if who is not None:
-            listings.append(self._by_who.get(who) or SortedList())
-        shortest = min(listings, key=len)
-        found = []
-        for key in reversed(shortest):
-            record = self._records[key]
-            if subject is not None and subject not in (record.get("subjects") or ()):
-                continue
-            if who is not None and record.get("who") != who:
-                continue
-            found.append(record)
-            if len(found) == limit:
-                break
-        return found
+            listing = min(listing, self._by_who.get(who) or deque(), key=len)
+        matching = (
+            record
+            for record in listing
+            if (subject is None or subject in (record.get("subjects") or ()))
+            and (who is None or record.get("who") == who)
+        )
+        return heapq.nlargest(limit, matching, key=logged_at)
