@@ -17,6 +17,8 @@ import random
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from shixin.schemas.model_codec import decode_event
 from shixin.streams.deadline_events import decode_deadline
 from shixin.streams.pipeline import read_dead_letters
 from shixin.streams.publish import publish_events
+from shixin.streams.subject_status import decode_status
 from shixin.streams.topics import facets_topic_name
 from shixin.synthetic import generate_history
 from tests.conftest import isolated_settings, settings_env
@@ -121,11 +124,34 @@ async def _flow(
             trail.setdefault(json.loads(record.key), []).append(
                 ("write", record.partition, record.offset, record.timestamp, record.value is None)
             )
+        async for record in read_topic(bootstrap, settings.topic_subject_status):
+            status = decode_status(record.value)
+            trail.setdefault(status.subject_id, []).append(
+                (
+                    "status",
+                    record.partition,
+                    record.offset,
+                    record.timestamp,
+                    status.version,
+                    *((e.entry_id, e.listed_at, e.stopped_at) for e in status.entries),
+                )
+            )
         letters = await read_dead_letters(bootstrap, settings)
         feedback: dict[str, Any] = {}  # event id -> action, in the order reported
         async for record in read_topic(bootstrap, settings.topic_sanction_events):
             action = decode_event(record.value)
             feedback.setdefault(str(action.event_id), action)
+            trail.setdefault(action.subject_id, []).append(
+                (
+                    "feedback",
+                    record.partition,
+                    record.offset,
+                    action.type,
+                    action.department,
+                    str(action.event_id),
+                    tuple(action.measures),
+                )
+            )
     finally:
         for worker in workers:
             worker.stop()
@@ -178,23 +204,49 @@ def _check(settings: Any, catalog: Any, history: list[dict[str, Any]], found: di
     in_force: dict[tuple[str, str], set[str]] = {}
     last_applied: dict[tuple[str, str], tuple[Any, ...] | None] = {}
     for action in feedback.values():
-        key = (action.department, action.subject_id)
-        held = in_force.setdefault(key, set())
-        measures = set(action.measures)
-        if isinstance(action, SanctionsApplied):
-            applied = (action.measures, action.entry_ids)
-            assert last_applied.get(key) != applied, ("applied twice", action)
-            last_applied[key] = applied
-            held |= measures
-        elif isinstance(action, SanctionsLifted):
-            assert measures <= held, ("lifted what was not applied", action)
-            held -= measures
-            last_applied[key] = None
+        with _trail_on_failure(settings, found, action.subject_id):
+            _check_feedback(action, in_force, last_applied)
     for dept in DEPARTMENTS:
         for subject_id, row in live["sanctions"][dept].items():
             if row["state"] == "applied":
                 assert in_force.get((dept, subject_id)) == set(row["measures"]), (dept, subject_id)
     return len(feedback)
+
+
+@contextmanager
+def _trail_on_failure(settings: Any, found: dict[str, Any], key: str) -> Iterator[None]:
+    """A failed assertion about `key` leaves where its inputs, statuses, feedback and table
+    writes went in /tmp/shixin-crash-<prefix>.json."""
+    try:
+        yield
+    except AssertionError as exc:
+        trail = Path(tempfile.gettempdir()) / f"shixin-crash-{settings.app_prefix}.json"
+        steps = found["trail"].get(key) or []
+        entries = {e[0] for step in steps if step[0] == "status" for e in step[5:]}
+        detail = {k: found["trail"].get(k) for k in [key, *sorted(entries)]}
+        trail.write_text(json.dumps(detail, indent=1, default=str, ensure_ascii=False))
+        raise AssertionError(f"{exc}; see {trail}") from exc
+
+
+def _check_feedback(
+    action: Any,
+    in_force: dict[tuple[str, str], set[str]],
+    last_applied: dict[tuple[str, str], tuple[Any, ...] | None],
+) -> None:
+    """One report, in the order reported: no application repeats the one in force, no lift
+    lifts what is not in force."""
+    key = (action.department, action.subject_id)
+    held = in_force.setdefault(key, set())
+    measures = set(action.measures)
+    if isinstance(action, SanctionsApplied):
+        applied = (action.measures, action.entry_ids)
+        assert last_applied.get(key) != applied, ("applied twice", action)
+        last_applied[key] = applied
+        held |= measures
+    elif isinstance(action, SanctionsLifted):
+        assert measures <= held, ("lifted what was not applied", action)
+        held -= measures
+        last_applied[key] = None
 
 
 def _behind(readiness: str) -> Any:
