@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -74,3 +76,12 @@ async def app_on_raw_topic(role: str, bootstrap: str) -> tuple[Any, Any, str]:
     app = make_app(role, settings, bootstrap)
     topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
     return app, topic, name
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float, every: float = 0.1) -> None:
+    """Wait until `check()` is true; TimeoutError after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("not reached in time")
+        await asyncio.sleep(every)

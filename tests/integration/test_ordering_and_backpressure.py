@@ -4,7 +4,6 @@ the other departments, and catches up when it comes back."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -23,6 +22,7 @@ from shixin.streams.topics import facets_topic_name
 from shixin.synthetic import generate_history
 from tests.builders import corrected, listed, person_id, shielded
 from tests.conftest import isolated_settings, settings_env
+from tests.integration.helpers import until
 from tests.integration.processes import Worker, group_inputs, lag, live_tables, worker_env
 
 
@@ -91,11 +91,11 @@ async def test_a_hung_department_holds_up_nobody_else(bootstrap, catalog, tmp_pa
     rail = group_inputs(settings, ["rail"], court=False, sla=False)
     try:
         await publish_events(bootstrap, settings, events[:50])
-        await _until(lambda: _caught_up(bootstrap, settings, {**others, **rail}), 90)
+        await until(lambda: _caught_up(bootstrap, settings, {**others, **rail}), 90, every=1.0)
         hung.pause()  # rail's system stops answering
         await publish_events(bootstrap, settings, events[50:])
         # the court and aviation take in everything while rail stands still
-        await _until(lambda: _caught_up(bootstrap, settings, others), 120)
+        await until(lambda: _caught_up(bootstrap, settings, others), 120, every=1.0)
         behind, _ = await lag(bootstrap, settings, rail)
         assert sum(behind.values()) > 100, behind
         replay = Replay(settings, catalog, get_policy(settings.deadline_policy))
@@ -106,7 +106,7 @@ async def test_a_hung_department_holds_up_nobody_else(bootstrap, catalog, tmp_pa
         assert live["sanctions"]["aviation"] == expected["sanctions"]["aviation"]
         assert live["sanctions"]["rail"] != expected["sanctions"]["rail"]
         hung.resume()  # and when it comes back it catches up
-        await _until(lambda: _caught_up(bootstrap, settings, rail), 120)
+        await until(lambda: _caught_up(bootstrap, settings, rail), 120, every=1.0)
         live = await _views(bootstrap, settings)
         assert live["sanctions"]["rail"] == expected["sanctions"]["rail"]
     finally:
@@ -123,11 +123,3 @@ async def _views(bootstrap: str, settings: Any) -> dict[str, Any]:
 async def _caught_up(bootstrap: str, settings: Any, groups: dict[str, list[str]]) -> bool:
     behind, _ = await lag(bootstrap, settings, groups)
     return not any(behind.values())
-
-
-async def _until(check: Any, timeout: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("not reached in time")
-        await asyncio.sleep(1.0)

@@ -6,7 +6,7 @@ from its last commit, and every message is processed and committed. Once, not ag
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -19,6 +19,7 @@ from shixin.streams.app import make_app
 from shixin.streams.counters import STATS
 from shixin.streams.staged import process_batches
 from tests.conftest import isolated_settings
+from tests.integration.helpers import until
 
 # above Faust's commit interval (2.8 s): a partition in flow moves its base at every commit
 STALL_AFTER = 4.0
@@ -32,14 +33,6 @@ async def _produce(bootstrap: str, name: str, offsets: range) -> None:
             await producer.send_and_wait(name, str(n).encode(), partition=0)
     finally:
         await producer.stop()
-
-
-async def _until(done: Callable[[], Awaitable[bool]], timeout: float = 60) -> None:
-    for _ in range(int(timeout * 10)):
-        if await done():
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError("not done in time")
 
 
 async def _stall_and_recover(bootstrap: str, role: str, lose: Callable[[Any, TP], None]) -> None:
@@ -76,10 +69,10 @@ async def _stall_and_recover(bootstrap: str, role: str, lose: Callable[[Any, TP]
     await _produce(bootstrap, name, range(20))
     await app.start()
     try:
-        await _until(committed_first)
+        await until(committed_first, 60)
         lose(app, TP(name, 0))
         await _produce(bootstrap, name, range(20, 40))
-        await _until(committed_all)
+        await until(committed_all, 60)
         repaired = STATS["partition_stalls"]
         await asyncio.sleep(STALL_AFTER)  # and it stays repaired
     finally:

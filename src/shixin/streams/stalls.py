@@ -47,7 +47,7 @@ def partition_states(app: Any) -> dict[str, dict[str, Any]]:
         return {}
     position = position_reader(consumer)
     active = consumer._active_partitions
-    paused = _paused(consumer)
+    paused = paused_partitions(consumer)
     states = {}
     for tp in sorted(assigned):
         if not is_input(tp):
@@ -67,7 +67,8 @@ def partition_states(app: Any) -> dict[str, dict[str, Any]]:
     return states
 
 
-def _paused(consumer: Any) -> set[Any]:
+def paused_partitions(consumer: Any) -> set[Any]:
+    """The partitions Faust holds paused (table recovery; changelogs included)."""
     return set(getattr(consumer, "_paused_partitions", ()) or ())
 
 
@@ -149,9 +150,9 @@ class StallWatch:
             **state,
         )
         STATS["partition_stalls"] += 1
-        if tp in _paused(consumer):
+        if tp in paused_partitions(consumer):
             consumer.resume_partitions({TP(tp.topic, tp.partition)})
         await consumer.seek(TP(tp.topic, tp.partition), base)
 
 
-__all__ = ["StallWatch", "is_input", "partition_states"]
+__all__ = ["StallWatch", "is_input", "partition_states", "paused_partitions"]

@@ -14,7 +14,7 @@ from shixin.domain.calendar import covered_years
 from shixin.runtime.logging import get_logger
 from shixin.streams.counters import PROGRESS, STATS
 from shixin.streams.roles import Roles
-from shixin.streams.stalls import partition_states
+from shixin.streams.stalls import partition_states, paused_partitions
 
 log = get_logger(__name__)
 
@@ -26,10 +26,9 @@ def app_states(roles: Roles) -> dict[str, dict[str, Any]]:
             "rebalancing": bool(app.rebalancing),
             "recovered": cast(Any, app.tables).recovery.completed.is_set(),
             "partitions": _assigned(app),
-            # paused by Faust (table recovery); one left paused would stall (a known lead)
+            # paused by Faust (table recovery); an input left paused after it: streams/stalls.py
             "paused": sorted(
-                f"{tp.topic}/{tp.partition}"
-                for tp in getattr(app.consumer, "_paused_partitions", ()) or ()
+                f"{tp.topic}/{tp.partition}" for tp in paused_partitions(app.consumer)
             ),
             "consuming": partition_states(app),
         }

@@ -240,7 +240,7 @@ class Api:
             if _RFC3339.fullmatch(text) is None:
                 raise ValueError(text)
             return _TIME.validate_python(text)
-        except (ValueError, ValidationError):
+        except ValueError:  # (pydantic's ValidationError is one)
             raise _error(
                 400, f"now must be an RFC 3339 time with an offset, got {text[:40]!r}"
             ) from None
