@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from shixin.domain.build import build, evolve
 from shixin.domain.events import (
     Basis,
     CorrectionRejected,
@@ -140,15 +141,14 @@ def apply_event(
             )
     updated = _transition(entry, event)
     obligations, findings = _deadlines(entry, updated, event, policy)
-    return updated.model_copy(
-        update={
-            "version": (entry.version if entry else 0) + 1,
-            "last_event_at": event.occurred_at,
-            "applied": {**(entry.applied if entry else {}), event_id: position},
-            "named_ever": {**updated.named_ever, **updated.namings()},
-            "obligations": obligations,
-            "findings": findings,
-        }
+    return evolve(
+        updated,
+        version=(entry.version if entry else 0) + 1,
+        last_event_at=event.occurred_at,
+        applied={**(entry.applied if entry else {}), event_id: position},
+        named_ever={**updated.named_ever, **updated.namings()},
+        obligations=obligations,
+        findings=findings,
     )
 
 
@@ -231,7 +231,9 @@ def _transition(entry: Entry | None, event: CourtEvent) -> Entry:
     if isinstance(event, RiskWarningIssued):
         if entry is not None:
             raise LifecycleError(_not_allowed(event, entry))
-        return Entry(
+        # (built, not validated: every value comes from the validated event)
+        return build(
+            Entry,
             entry_id=event.entry_id,
             state="warned",
             version=0,
@@ -239,11 +241,14 @@ def _transition(entry: Entry | None, event: CourtEvent) -> Entry:
             court=event.court,
             last_event_at=event.occurred_at,
             warned_at=event.served_at,
+            applied={},
+            named_ever={},
         )
     if isinstance(event, DebtorListed):
         if entry is not None and entry.state != "warned":
             raise LifecycleError(_not_allowed(event, entry))
-        return Entry(
+        return build(
+            Entry,
             entry_id=event.entry_id,
             state="listed",
             version=0,
@@ -264,6 +269,8 @@ def _transition(entry: Entry | None, event: CourtEvent) -> Entry:
             decision_served_at=event.decision_served_at,
             public=event.public,
             listed_at=event.occurred_at,
+            applied={},
+            named_ever={},
         )
     if entry is None:
         raise LifecycleError(f"{event.type} for entry {event.entry_id}, which was never listed")
@@ -274,27 +281,24 @@ def _transition(entry: Entry | None, event: CourtEvent) -> Entry:
         # model_dump turned nested models into dicts; take the models themselves back
         for name in changes:
             changes[name] = getattr(event.changes, name)
-        return entry.model_copy(update=changes)
+        return evolve(entry, **changes)
     if isinstance(event, ObligationPerformed):
-        return entry.model_copy(
-            update={"performed_at": event.occurred_at, "performed_ground": event.ground}
-        )
+        return evolve(entry, performed_at=event.occurred_at, performed_ground=event.ground)
     if isinstance(event, CorrectionRequested):
-        return entry.model_copy(update={"correction_requested_at": event.received_at})
+        return evolve(entry, correction_requested_at=event.received_at)
     if isinstance(event, CorrectionRejected):
         if entry.correction_requested_at is None:
             raise LifecycleError(
                 f"CorrectionRejected for entry {entry.entry_id}, which has no pending "
                 "correction request"
             )
-        return entry.model_copy(update={"correction_requested_at": None})
+        return evolve(entry, correction_requested_at=None)
     if isinstance(event, ListingShielded | ListingRevoked):
-        return entry.model_copy(
-            update={
-                "state": "shielded" if isinstance(event, ListingShielded) else "revoked",
-                "left_at": event.occurred_at,
-                "exit_ground": event.ground,
-            }
+        return evolve(
+            entry,
+            state="shielded" if isinstance(event, ListingShielded) else "revoked",
+            left_at=event.occurred_at,
+            exit_ground=event.ground,
         )
     raise LifecycleError(f"unknown event type {event.type}")  # pragma: no cover
 

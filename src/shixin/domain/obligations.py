@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from shixin.domain.build import build
+from shixin.domain.build import build, evolve
 from shixin.domain.calendar import CalendarError
 from shixin.domain.deadlines import CST, Verdict, verdict
 
@@ -55,7 +55,7 @@ def close_obligations(
 ) -> tuple[Obligation, ...]:
     wanted = set(kinds)
     return tuple(
-        o.model_copy(update={"closed_at": at}) if o.closed_at is None and o.kind in wanted else o
+        evolve(o, closed_at=at) if o.closed_at is None and o.kind in wanted else o
         for o in obligations
     )
 

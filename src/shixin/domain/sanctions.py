@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from shixin.domain.build import build
+from shixin.domain.build import build, evolve
 from shixin.domain.calendar import on_schedules_changed
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.events import SanctionEvent, SanctionsApplied, SanctionsLifted
@@ -186,7 +186,7 @@ def _merge_lifts(
             continue
         kept = known.get(lift.id, lift)
         if kept.closed_at is None and automatic:
-            kept = kept.model_copy(update={"closed_at": close_at or kept.opened_at})
+            kept = evolve(kept, closed_at=close_at or kept.opened_at)
         merged.append(kept)
     return tuple(merged)
 
@@ -317,8 +317,7 @@ def on_confirmation(
             update = {"retained_until": None, "legal_basis": None}
         if not enforced - set(current.required):
             update["lifts"] = tuple(
-                o.model_copy(update={"closed_at": event.at}) if o.closed_at is None else o
-                for o in current.lifts
+                evolve(o, closed_at=event.at) if o.closed_at is None else o for o in current.lifts
             )
     else:  # SanctionsRetained: keep what is enforced, with a legal basis and an end date
         kept = set(event.measures or enforced) & enforced
@@ -330,18 +329,18 @@ def on_confirmation(
             "legal_basis": event.legal_basis,
             # keeping a measure with a legal basis is the department's lawful answer to the lift
             "lifts": tuple(
-                o.model_copy(update={"closed_at": event.at}) if o.closed_at is None else o
-                for o in current.lifts
+                evolve(o, closed_at=event.at) if o.closed_at is None else o for o in current.lifts
             ),
         }
-    return current.model_copy(
-        update={
+    return evolve(
+        current,
+        **{
             **update,
             "enforced": tuple(sorted(enforced)),
             "retained": tuple(sorted(retained)),
             "state": _state(set(current.required), enforced, retained),
             "updated_at": event.at,
-        }
+        },
     )
 
 

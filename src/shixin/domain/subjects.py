@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from shixin.domain.build import build
+from shixin.domain.build import build, evolve
 from shixin.domain.entries import Entry
 from shixin.domain.events import SubjectKind
 
@@ -136,11 +136,10 @@ def apply_facet(state: SubjectState | None, facet: EntryFacet) -> SubjectState |
             version=1,
             entries={facet.entry.entry_id: facet.entry},
         )
-    return state.model_copy(
-        update={
-            "version": state.version + 1,
-            "entries": {**state.entries, facet.entry.entry_id: facet.entry},
-        }
+    return evolve(
+        state,
+        version=state.version + 1,
+        entries={**state.entries, facet.entry.entry_id: facet.entry},
     )
 
 

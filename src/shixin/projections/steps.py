@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from pydantic_core import from_json
 
+from shixin.domain.build import evolve
 from shixin.domain.catalog import Catalog, Department
 from shixin.domain.entries import Entry, apply_event
 from shixin.domain.events import CourtEvent, SanctionEvent
@@ -134,8 +135,9 @@ def _load(store: Store, key: str, model_type: type[M]) -> M | None:
 
 
 def _save(store: Store, key: str, model: BaseModel) -> None:
-    if isinstance(store, ModelStore):
-        store.put_model(key, model)
+    put_model = getattr(store, "put_model", None)  # a store that can use the model itself
+    if put_model is not None:
+        put_model(key, model)
     else:
         store[key] = model.model_dump(mode="json")
 
@@ -219,7 +221,7 @@ def sla_step(obligations: Store, event: DeadlineEvent) -> Obligation | None:
         and known.closed_at is not None
         and (new.closed_at is None or known.closed_at <= new.closed_at)
     ):
-        new = new.model_copy(update={"closed_at": known.closed_at})
+        new = evolve(new, closed_at=known.closed_at)
     changed = known != new
     record["obligation"] = new.model_dump(mode="json")
     if event.type == "DeadlineBreached" and not record["breach_reported"]:
