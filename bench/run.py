@@ -182,6 +182,15 @@ def figures(results: dict[str, Any]) -> list[dict[str, Any]]:
             target=("ratio>=", 1.0),
         ),
         _figure(
+            "court.steps_alone",
+            get("court", "steps_events_per_s"),
+            "events/s",
+            "raw.faust_bare",
+            floor,
+            note="the court role's steps over the same messages, in process, no Kafka: the "
+            "ceiling of any delivery while the steps cost what they cost",
+        ),
+        _figure(
             "court.events_vs_limit",
             get("court", "events_per_s"),
             "events/s",

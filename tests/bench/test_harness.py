@@ -15,6 +15,7 @@ FIGURES = {
     "raw.consume_decode",
     "raw.faust_bare",
     "court.events",
+    "court.steps_alone",
     "department.statuses",
     "latency.median",
     "latency.p99",

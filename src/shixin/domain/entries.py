@@ -227,34 +227,34 @@ def _deadlines(
     return obligations, tuple(findings)
 
 
+def _new_entry(event: CourtEvent, state: EntryState, **fields: object) -> Entry:
+    """An entry's first state (built, not validated: every value comes from the validated
+    event; `apply_event` sets its version, history and obligations)."""
+    return build(
+        Entry,
+        entry_id=event.entry_id,
+        state=state,
+        version=0,
+        case_no=event.case_no,
+        court=event.court,
+        last_event_at=event.occurred_at,
+        applied={},
+        named_ever={},
+        **fields,
+    )
+
+
 def _transition(entry: Entry | None, event: CourtEvent) -> Entry:
     if isinstance(event, RiskWarningIssued):
         if entry is not None:
             raise LifecycleError(_not_allowed(event, entry))
-        # (built, not validated: every value comes from the validated event)
-        return build(
-            Entry,
-            entry_id=event.entry_id,
-            state="warned",
-            version=0,
-            case_no=event.case_no,
-            court=event.court,
-            last_event_at=event.occurred_at,
-            warned_at=event.served_at,
-            applied={},
-            named_ever={},
-        )
+        return _new_entry(event, "warned", warned_at=event.served_at)
     if isinstance(event, DebtorListed):
         if entry is not None and entry.state != "warned":
             raise LifecycleError(_not_allowed(event, entry))
-        return build(
-            Entry,
-            entry_id=event.entry_id,
-            state="listed",
-            version=0,
-            case_no=event.case_no,
-            court=event.court,
-            last_event_at=event.occurred_at,
+        return _new_entry(
+            event,
+            "listed",
             warned_at=entry.warned_at if entry else None,
             subject=event.subject,
             related_persons=event.related_persons,
@@ -269,8 +269,6 @@ def _transition(entry: Entry | None, event: CourtEvent) -> Entry:
             decision_served_at=event.decision_served_at,
             public=event.public,
             listed_at=event.occurred_at,
-            applied={},
-            named_ever={},
         )
     if entry is None:
         raise LifecycleError(f"{event.type} for entry {event.entry_id}, which was never listed")
