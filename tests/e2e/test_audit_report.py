@@ -156,6 +156,8 @@ def test_ctrl_c_while_replaying_leaves_the_previous_report(tmp_path: Path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal, even when the tests run as a background job (SIGINT ignored)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(4)  # imports done, replay under way (18 550 events take far longer than that)
     assert process.poll() is None, "the replay finished before it could be interrupted"

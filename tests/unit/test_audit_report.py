@@ -357,10 +357,16 @@ def test_an_interrupted_write_leaves_the_old_files_and_no_temp_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "report.json"]
 
 
-def test_ctrl_c_during_the_renames_lands_both_files_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    a, b = tmp_path / "report.html", tmp_path / "report.json"
+@pytest.fixture
+def sigint_handler():
+    """Set SIGINT's handler for a test (whatever this process was started with: a background
+    job starts with SIGINT ignored), and put the one before back."""
+    before = signal.getsignal(signal.SIGINT)
+    yield lambda handler: signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGINT, before)
+
+
+def _replace_then_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
     real_replace = os.replace
 
     def replace_then_ctrl_c(src: str, dst: Any) -> None:
@@ -368,7 +374,28 @@ def test_ctrl_c_during_the_renames_lands_both_files_first(
         os.kill(os.getpid(), signal.SIGINT)  # held back until both renames are done
 
     monkeypatch.setattr(os, "replace", replace_then_ctrl_c)
+
+
+def test_ctrl_c_during_the_renames_lands_both_files_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigint_handler: Any
+):
+    a, b = tmp_path / "report.html", tmp_path / "report.json"
+    sigint_handler(signal.default_int_handler)
+    _replace_then_ctrl_c(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         write_together({a: "new html", b: "new json"})
     assert (a.read_text(), b.read_text()) == ("new html", "new json")
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_process_that_ignores_ctrl_c_keeps_ignoring_it_while_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigint_handler: Any
+):
+    """A background job (`shixin audit report ... &` in a script) starts with SIGINT ignored:
+    writing the report must not turn a Ctrl-C it was never meant to see into an interruption."""
+    a, b = tmp_path / "report.html", tmp_path / "report.json"
+    sigint_handler(signal.SIG_IGN)
+    _replace_then_ctrl_c(monkeypatch)
+    write_together({a: "new html", b: "new json"})
+    assert (a.read_text(), b.read_text()) == ("new html", "new json")
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN

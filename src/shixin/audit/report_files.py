@@ -61,8 +61,13 @@ def write_together(files: Mapping[Path, str]) -> None:
 
 @contextlib.contextmanager
 def _sigint_held() -> Iterator[None]:
-    """Hold a Ctrl-C back until the block is done, then deliver it."""
-    if threading.current_thread() is not threading.main_thread():
+    """Hold a Ctrl-C back until the block is done, then deliver it as the process would have
+    (a process started with SIGINT ignored, as a background job is, keeps ignoring it)."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous in (
+        signal.SIG_IGN,
+        None,  # (a handler not installed from Python: leave it be)
+    ):
         yield
         return
     caught: list[int] = []
@@ -70,13 +75,15 @@ def _sigint_held() -> Iterator[None]:
     def hold(signum: int, _frame: FrameType | None) -> None:
         caught.append(signum)
 
-    previous = signal.signal(signal.SIGINT, hold)
+    signal.signal(signal.SIGINT, hold)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
         if caught:
-            raise KeyboardInterrupt
+            if callable(previous):  # Python's own handler raises KeyboardInterrupt
+                previous(signal.SIGINT, None)
+            raise KeyboardInterrupt  # SIG_DFL: the process would have stopped
 
 
 def _umask() -> int:
