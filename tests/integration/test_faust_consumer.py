@@ -266,3 +266,51 @@ def test_the_stop_wait_collects_the_young_generation_only():
         gc.callbacks.remove(started)
     assert generations == [0]
     assert not unacked  # a cycle just made is still freed
+
+
+async def test_a_dropped_message_is_forgotten_not_left_for_the_next_rebalance(
+    bootstrap, monkeypatch
+):
+    """A message the batch processor drops (superseded, or of an earlier generation) is
+    acknowledged, which only forgets it. Left unacknowledged, it stayed in the consumer's set of
+    messages in flight for as long as anything held it, and the next rebalance's wait for
+    acknowledgements (Faust's `wait_empty`, without a time limit) waited for it: the member never
+    rejoined and the whole group stayed rebalancing (the hand-over crash test, minutes)."""
+    from shixin.streams import staged
+
+    settings = isolated_settings(partitions=1)
+    name = await _topic_with(bootstrap, settings, 20)
+    app = make_app("dropped", settings, bootstrap)
+    topic = app.topic(name, partitions=1, value_serializer="raw", key_serializer="raw")
+    table = app.Table("t", partitions=1)
+    seen: list[int] = []
+    dropped: list[Any] = []  # held, as anything else might hold it
+
+    def superseded(message: Any) -> bool:
+        if message.offset == 7 and not dropped:
+            dropped.append(message)
+            return True
+        return False
+
+    monkeypatch.setattr(staged, "superseded", superseded)
+
+    async def step(message: Any, staged_table: Any, out: Any) -> None:
+        seen.append(message.offset)
+
+    @app.agent(topic)
+    async def reader(stream):  # type: ignore[no-untyped-def]
+        await process_batches(app, stream, settings, table, step)
+
+    await app.start()
+    try:
+        for _ in range(300):
+            if seen and seen[-1] == 19:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # the last batch acknowledged
+        in_flight = [m.offset for m in app.consumer._unacked_messages if not m.acked]
+    finally:
+        assert await stop_app(app) == "stopped"
+    assert seen == [n for n in range(20) if n != 7], seen
+    assert [m.acked for m in dropped] == [True]
+    assert in_flight == [], in_flight
