@@ -83,7 +83,8 @@ def _sigint_held() -> Iterator[None]:
         if caught:
             if callable(previous):  # Python's own handler raises KeyboardInterrupt
                 previous(signal.SIGINT, None)
-            raise KeyboardInterrupt  # SIG_DFL: the process would have stopped
+            else:
+                raise KeyboardInterrupt  # SIG_DFL: the process would have stopped
 
 
 def _umask() -> int:
